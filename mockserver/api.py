@@ -1,0 +1,134 @@
+"""The contract between the engine and an API package, and what a handler receives.
+
+An API package hands the engine one `ApiDefinition`: its spec file, handlers keyed by
+operationId, a factory for its state, an authenticator and an error renderer. Handlers receive a
+`RequestContext` and return a `Reply`; they never build HTTP responses or error bodies themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from .errors import MalformedBody, RequestInvalid, UnsupportedMediaType
+from .spec import Operation
+from .validation import Violation
+
+
+class _NoBody:
+    """Marks a request or reply without a body (distinct from a JSON `null`)."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NO_BODY"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+NO_BODY: Any = _NoBody()
+
+
+class FormBody(dict):
+    """A form-encoded or multipart body: each field maps to the list of its values."""
+
+    def last_values(self) -> dict[str, str]:
+        """What a Django QueryDict's `get` would give: the last value of every field."""
+        return {key: values[-1] for key, values in self.items() if values}
+
+
+@dataclass
+class Reply:
+    """What a handler returns: a status, a JSON-able body (or NO_BODY) and extra headers."""
+
+    status: int = 200
+    body: Any = NO_BODY
+    headers: Mapping[str, str] | None = None
+
+
+class RequestContext:
+    """Everything a handler needs about one request, parsed and (lazily) validated."""
+
+    __slots__ = (
+        "request", "runtime", "operation", "path_params", "query", "request_id", "user",
+        "_body", "_body_error", "_violations", "validated",
+    )
+
+    def __init__(self, request: web.Request, runtime: Any, operation: Operation, path_params: dict[str, Any],
+                 query: dict[str, Any], request_id: str) -> None:
+        self.request = request
+        self.runtime = runtime
+        self.operation = operation
+        self.path_params = path_params
+        self.query = query
+        self.request_id = request_id
+        self.user: Any = None
+        self._body: Any = NO_BODY
+        self._body_error: Exception | None = None
+        self._violations: list[Violation] = []
+        self.validated = False
+
+    @property
+    def state(self) -> Any:
+        return self.runtime.state
+
+    @property
+    def options(self) -> Any:
+        return self.runtime.options
+
+    @property
+    def violations(self) -> list[Violation]:
+        return self._violations
+
+    def parsed_body(self) -> Any:
+        """The decoded body (JSON value, FormBody or NO_BODY); raises if it could not be decoded."""
+        if self._body_error is not None:
+            raise self._body_error
+        return self._body
+
+    def validated_body(self) -> Any:
+        """The body, once the body and the query are known to satisfy the operation's schemas."""
+        body = self.parsed_body()
+        self.validated = True
+        if self._violations:
+            raise RequestInvalid(self._violations, body)
+        return body
+
+
+Handler = Callable[[RequestContext], "Reply | Awaitable[Reply]"]
+
+
+@dataclass(frozen=True)
+class ApiDefinition:
+    """Everything the engine needs to serve one API. Nothing in the engine names a real API."""
+
+    name: str
+    spec_file: str
+    handlers: Mapping[str, Handler]
+    create_state: Callable[[Any, Any], Any]  # (options, seed or None) -> state
+    render_error: Callable[[Exception, str], Reply]  # (error, request id) -> error reply
+    default_options: Any = None
+    authenticate: Callable[[RequestContext], None] | None = None
+    # (response, Allow list of the matched path or None, request id): add API-specific headers
+    finish_response: Callable[[web.StreamResponse, tuple[str, ...] | None, str], None] | None = None
+    defer_validation: bool = False  # True: handlers call ctx.validated_body() where the API checks
+    optional_trailing_slash: bool = False
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+    options_from_args: Callable[[argparse.Namespace], Any] | None = None
+    banner: Callable[[Any, str], list[str]] | None = None  # (runtime, base url) -> start-up lines
+    dump_state: Callable[[Any], Any] | None = None
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+
+__all__ = ["NO_BODY", "ApiDefinition", "FormBody", "Handler", "MalformedBody", "Reply", "RequestContext",
+           "UnsupportedMediaType"]

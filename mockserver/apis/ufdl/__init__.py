@@ -1,0 +1,47 @@
+"""The UFDL backend's Projects v1 API (plus the auth, users and teams calls it needs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...api import ApiDefinition
+from . import options as opts
+from .access import authenticate
+from .accounts import HANDLERS as ACCOUNT_HANDLERS
+from .errors import finish_response, render_error
+from .projects import HANDLERS as PROJECT_HANDLERS
+from .state import UfdlState
+
+
+def create_state(options: opts.UfdlOptions, seed: dict[str, Any] | None) -> UfdlState:
+    state = UfdlState(options)
+    if seed:
+        state.load(seed)
+    return state
+
+
+def banner(runtime: Any, base_url: str) -> list[str]:
+    options = runtime.options
+    return [
+        f"UFDL     {base_url}/v1/  superuser {options.admin_username}/{options.admin_password}",
+        f"         token: curl -s -X POST {base_url}/v1/auth/obtain -H 'Content-Type: application/json' "
+        f"-d '{{\"username\": \"{options.admin_username}\", \"password\": \"{options.admin_password}\"}}'",
+    ]
+
+
+API = ApiDefinition(
+    name="ufdl",
+    spec_file="ufdl.yaml",
+    handlers={**ACCOUNT_HANDLERS, **PROJECT_HANDLERS},
+    create_state=create_state,
+    render_error=render_error,
+    default_options=opts.UfdlOptions(),
+    authenticate=authenticate,
+    finish_response=finish_response,
+    defer_validation=True,  # DRF validates inside the action, after permissions and lookups
+    optional_trailing_slash=True,
+    add_arguments=opts.add_arguments,
+    options_from_args=opts.options_from_args,
+    banner=banner,
+    dump_state=UfdlState.dump,
+)

@@ -1,0 +1,175 @@
+"""Handlers of the auth, users and teams calls a Projects client needs (simplejwt + DRF rules)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...api import NO_BODY, Reply, RequestContext
+from . import serializers as s
+from .access import require_admin, require_object_level, require_user
+from .errors import Detail, FieldErrors, NotAuthenticated, PermissionDenied, schema_failure
+from .tokens import TokenError
+
+NO_ACCOUNT = "No active account found with the given credentials"
+
+
+def _token_error(message: str) -> NotAuthenticated:
+    return NotAuthenticated(message, code="token_not_valid")
+
+
+def _text(max_length: int, trim: bool = True):
+    return lambda v: s.char_field(v, max_length=max_length, trim=trim)
+
+
+# -- auth ---------------------------------------------------------------------------------------
+
+def auth_obtain(ctx: RequestContext) -> Reply:
+    data = s.validate(s.as_data(ctx.parsed_body()),
+                      {"username": _text(150), "password": _text(128, trim=False)}, partial=False)
+    user = ctx.state.check_password(data["username"], data["password"])
+    if user is None:
+        raise NotAuthenticated(NO_ACCOUNT, code="no_active_account")
+    return Reply(200, ctx.state.tokens.pair(user.pk))
+
+
+def _read_token(ctx: RequestContext, field: str) -> Any:
+    data = s.validate(s.as_data(ctx.parsed_body()), {field: _text(10_000, trim=False)}, partial=False)
+    try:
+        return ctx.state.tokens.read(data[field])
+    except TokenError as exc:
+        raise _token_error(str(exc)) from None
+
+
+def auth_refresh(ctx: RequestContext) -> Reply:
+    claims = _read_token(ctx, "refresh")
+    if claims.kind != "refresh":
+        raise _token_error("Token has wrong type")
+    return Reply(200, {"access": ctx.state.tokens.issue("access", claims.user_pk)})
+
+
+def auth_verify(ctx: RequestContext) -> Reply:
+    _read_token(ctx, "token")
+    return Reply(200, {})
+
+
+# -- users --------------------------------------------------------------------------------------
+
+USER_TEXT_FIELDS = {"email": 254, "first_name": 150, "last_name": 150}
+
+
+def users_create(ctx: RequestContext) -> Reply:
+    require_admin(ctx)
+    data = s.as_data(ctx.parsed_body())
+    fields = {"username": _text(150), "password": _text(128, trim=False)}
+    optional = {name: (lambda v, n=size: s.char_field(v, max_length=n, allow_blank=True)) for name, size in USER_TEXT_FIELDS.items()}
+    clean = s.validate(data, fields, partial=False)
+    clean.update(s.validate(data, optional, partial=True))
+    if ctx.state.user_named(clean["username"]) is not None:
+        raise FieldErrors({"username": ["A user with that username already exists."]})
+    user = ctx.state.create_user(clean.pop("username"), clean.pop("password"), **clean)
+    return Reply(201, user.to_json())
+
+
+def users_list(ctx: RequestContext) -> Reply:
+    require_admin(ctx)
+    return Reply(200, [u.to_json() for u in ctx.state.users.values()])
+
+
+def users_retrieve(ctx: RequestContext) -> Reply:
+    require_admin(ctx)
+    user = ctx.state.users.get(ctx.path_params["pk"])
+    if user is None:
+        raise Detail("No User matches the given query.", 404)
+    return Reply(200, user.to_json())
+
+
+# -- teams --------------------------------------------------------------------------------------
+
+def teams_create(ctx: RequestContext) -> Reply:
+    user = require_admin(ctx)
+    clean = s.validate(s.as_data(ctx.parsed_body()), {"name": _text(200)}, partial=False)
+    if ctx.state.team_named(clean["name"]) is not None:
+        raise FieldErrors({"name": ["team with this name already exists."]})
+    return Reply(201, ctx.state.team_json(ctx.state.create_team(clean["name"], user.pk)))
+
+
+def teams_list(ctx: RequestContext) -> Reply:
+    user = require_user(ctx)
+    ctx.parsed_body()
+    teams = ctx.state.teams.values()
+    if not user.is_admin:
+        mine = ctx.state.teams_of(user)
+        teams = [t for t in teams if t.pk in mine]
+    return Reply(200, [ctx.state.team_json(t) for t in teams])
+
+
+def _team(ctx: RequestContext):
+    ctx.parsed_body()
+    return ctx.state.get_team(ctx.path_params["pk"])
+
+
+def teams_retrieve(ctx: RequestContext) -> Reply:
+    team = _team(ctx)
+    require_object_level(ctx, team.pk, "R")
+    return Reply(200, ctx.state.team_json(team))
+
+
+def teams_destroy(ctx: RequestContext) -> Reply:
+    team = _team(ctx)
+    require_object_level(ctx, team.pk, "A")
+    ctx.state.destroy_team(team)
+    return Reply(204)
+
+
+def teams_memberships(ctx: RequestContext) -> Reply:
+    body = ctx.parsed_body()
+    spec = {} if body is NO_BODY else body
+    violations = ctx.operation.body_validator.violations(spec)
+    ctx.validated = True
+    if violations:
+        raise schema_failure(spec, violations[0].message)
+    user = ctx.state.user_named(spec["username"])
+    if user is None:
+        raise Detail(f"Bad name '{spec['username']}': No user with this username exists")
+    team = ctx.state.get_team(ctx.path_params["pk"])
+    actor = require_object_level(ctx, team.pk, "A")
+    method, permissions = spec["method"], spec.get("permissions", "R")
+    state = ctx.state
+    if method == "add":
+        membership = state.add_member(team, user, permissions, actor.pk)
+    elif method == "update":
+        membership = state.update_member(team, user, permissions)
+    else:
+        membership = state.remove_member(team, user)
+    return Reply(200, membership.to_json())
+
+
+def teams_permissions(ctx: RequestContext) -> Reply:
+    team = _team(ctx)
+    require_object_level(ctx, team.pk, "A")
+    username = ctx.path_params["username"]
+    user = ctx.state.user_named(username)
+    if user is None:
+        raise Detail(f"Bad name '{username}': No user with this username exists")
+    level = ctx.state.level(user, team.pk)
+    if level is None:
+        raise Detail(f"Bad name '{username}': This user is not a current member of team {team.name}")
+    return Reply(200, level)
+
+
+HANDLERS = {
+    "auth_obtain": auth_obtain,
+    "auth_refresh": auth_refresh,
+    "auth_verify": auth_verify,
+    "users_create": users_create,
+    "users_list": users_list,
+    "users_retrieve": users_retrieve,
+    "teams_create": teams_create,
+    "teams_list": teams_list,
+    "teams_retrieve": teams_retrieve,
+    "teams_destroy": teams_destroy,
+    "teams_memberships": teams_memberships,
+    "teams_permissions": teams_permissions,
+}
+
+__all__ = ["HANDLERS", "PermissionDenied"]

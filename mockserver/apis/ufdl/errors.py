@@ -1,0 +1,134 @@
+"""UFDL's error envelope: DRF-style bodies, texts and headers, all in one place.
+
+Handlers and state raise the exceptions below; `render_error` turns them, and the engine's own
+errors, into the exact bodies the real Django REST Framework server sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from ...api import Reply
+from ...errors import (
+    BodyTooLarge,
+    InjectedFault,
+    MalformedBody,
+    MethodNotAllowed,
+    NotAcceptable,
+    PathParamInvalid,
+    RequestInvalid,
+    RouteNotFound,
+    UnsupportedMediaType,
+)
+
+WWW_AUTHENTICATE = 'Bearer realm="api"'
+NOT_PROVIDED = "Authentication credentials were not provided."
+PERMISSION_DENIED = "You do not have permission to perform this action."
+REQUIRED = "This field is required."
+BLANK = "This field may not be blank."
+NULL = "This field may not be null."
+NOT_A_STRING = "Not a valid string."
+TOO_LONG = "Ensure this field has no more than {max} characters."
+NULL_CHARACTERS = "Null characters are not allowed."
+SURROGATES = "Surrogate characters are not allowed: U+{code:X}."
+INCORRECT_TYPE = "Incorrect type. Expected pk value, received {type}."
+DOES_NOT_EXIST = 'Invalid pk "{pk}" - object does not exist.'
+NOT_A_DICT = "Invalid data. Expected a dictionary, but got {type}."
+NO_DATA = "No data provided"
+UNIQUE_PROJECT = "UNIQUE constraint failed: ufdl_core_project.name, ufdl_core_project.team_id"
+
+
+class UfdlError(Exception):
+    """An answer in the DRF envelope: `status` plus a JSON body."""
+
+    status = 400
+
+    def __init__(self, body: Any, status: int | None = None) -> None:
+        super().__init__(body)
+        self.body = body
+        if status is not None:
+            self.status = status
+
+
+class Detail(UfdlError):
+    """`{"detail": ...}` with a status, e.g. a 400 parse error or a 404."""
+
+    def __init__(self, detail: str, status: int = 400, **extra: Any) -> None:
+        super().__init__({"detail": detail, **extra}, status)
+
+
+class NotAuthenticated(Detail):
+    def __init__(self, detail: str = NOT_PROVIDED, **extra: Any) -> None:
+        super().__init__(detail, 401, **extra)
+
+
+class PermissionDenied(Detail):
+    def __init__(self, detail: str = PERMISSION_DENIED) -> None:
+        super().__init__(detail, 403)
+
+
+class NotFound(Detail):
+    def __init__(self, model: str = "Project") -> None:
+        super().__init__(f"No {model} matches the given query.", 404)
+
+
+class FieldErrors(UfdlError):
+    """A serializer failure: `{"field": ["message", ...], ...}`."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors, 400)
+
+
+def invalid_token(message: str = "Token is invalid", token_type: str = "access") -> NotAuthenticated:
+    """The 401 simplejwt gives for a bad token in the Authorization header."""
+    return NotAuthenticated(
+        "Given token not valid for any token type",
+        code="token_not_valid",
+        messages=[{"token_class": "AccessToken", "token_type": token_type, "message": message}],
+    )
+
+
+def schema_failure(body: Any, message: str) -> Detail:
+    """The 400 the server gives when a JSON-schema-validated body (filter spec, membership) fails."""
+    return Detail(
+        f"Unable to parse JSON: Error deserialising raw JSON {body!r}: "
+        f"Error validating raw JSON element {body!r}: {message}"
+    )
+
+
+def render_error(error: Exception, request_id: str) -> Reply:
+    if isinstance(error, UfdlError):
+        headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if error.status == 401 else None
+        return Reply(error.status, error.body, headers)
+    if isinstance(error, (RouteNotFound, PathParamInvalid)):
+        return Reply(404, {"detail": "Not found."})
+    if isinstance(error, MethodNotAllowed):
+        return Reply(405, {"detail": f'Method "{error.method}" not allowed.'})
+    if isinstance(error, NotAcceptable):
+        return Reply(406, {"detail": "Could not satisfy the request Accept header."})
+    if isinstance(error, UnsupportedMediaType):
+        return Reply(415, {"detail": f'Unsupported media type "{error.content_type}" in request.'})
+    if isinstance(error, MalformedBody):
+        prefix = "Multipart form parse error" if error.media_type.startswith("multipart/") else "JSON parse error"
+        return Reply(400, {"detail": f"{prefix} - {error.message}"})
+    if isinstance(error, BodyTooLarge):
+        return Reply(413, {"detail": f"Request body exceeded the limit of {error.limit} bytes."})
+    if isinstance(error, RequestInvalid):
+        message = error.violations[0].message if error.violations else "invalid request"
+        return Reply(400, schema_failure(error.body, message).body)
+    if isinstance(error, InjectedFault):
+        return Reply(error.status, {"detail": error.message})
+    from ...errors import InternalError
+
+    if isinstance(error, InternalError):
+        return Reply(500, {"detail": "A server error occurred."})
+    raise error
+
+
+def finish_response(response: web.StreamResponse, allowed: tuple[str, ...] | None, request_id: str) -> None:
+    """Headers every DRF response carries: `Allow` for the matched route, and `Vary`."""
+    if allowed and response.status != 500:
+        response.headers["Allow"] = ", ".join(allowed)
+    response.headers["Vary"] = "Accept, Origin"

@@ -1,0 +1,101 @@
+"""UFDL records (users, teams, memberships, projects) and their JSON, in the real key order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+LEVELS = "RXWA"  # weakest to strongest: read, execute, write, admin
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """UTC, ISO-8601 with microseconds: 2026-11-25T10:15:02.123456Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_timestamp(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass
+class User:
+    pk: int
+    username: str
+    password: str
+    is_superuser: bool = False
+    is_staff: bool = False
+    is_active: bool = True
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    date_joined: datetime | None = None
+    last_login: datetime | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_staff or self.is_superuser
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "username": self.username, "pk": self.pk, "last_login": timestamp(self.last_login),
+            "is_superuser": self.is_superuser, "first_name": self.first_name, "last_name": self.last_name,
+            "email": self.email, "is_staff": self.is_staff, "is_active": self.is_active,
+            "date_joined": timestamp(self.date_joined),
+        }
+
+
+@dataclass
+class Membership:
+    user: int
+    team: int
+    permissions: str
+    creator: int | None
+    creation_time: datetime
+    deletion_time: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.deletion_time is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "user": self.user, "team": self.team, "permissions": self.permissions, "creator": self.creator,
+            "creation_time": timestamp(self.creation_time), "deletion_time": timestamp(self.deletion_time),
+        }
+
+
+@dataclass
+class Team:
+    pk: int
+    name: str
+    creator: int | None
+    creation_time: datetime
+    deletion_time: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.deletion_time is None
+
+
+@dataclass
+class Project:
+    pk: int | None
+    name: str
+    team: int
+    creator: int | None
+    creation_time: datetime
+    deletion_time: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.deletion_time is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pk": self.pk, "name": self.name, "team": self.team, "creator": self.creator,
+            "creation_time": timestamp(self.creation_time), "deletion_time": timestamp(self.deletion_time),
+        }

@@ -1,0 +1,114 @@
+"""Handlers of the eight Projects actions. Each follows the real server's order of checks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...api import NO_BODY, Reply, RequestContext
+from . import filters
+from . import serializers as s
+from .access import require_admin, require_object_level, require_user
+from .errors import PermissionDenied, schema_failure
+from .models import Project
+
+NAME_MAX = 200
+FILTER_SPEC = "/components/schemas/FilterSpec"
+
+
+def _project_fields(ctx: RequestContext) -> dict[str, Any]:
+    teams = ctx.state.teams
+    return {
+        "name": lambda v: s.char_field(v, max_length=NAME_MAX),
+        "team": lambda v: s.pk_field(v, teams.__contains__),
+    }
+
+
+def _lookup(ctx: RequestContext) -> Project:
+    ctx.parsed_body()  # DRF parses the body (400/415) before the object lookup
+    return ctx.state.get_project(ctx.path_params["pk"])
+
+
+def projects_list(ctx: RequestContext) -> Reply:
+    user = require_user(ctx)
+    spec = filter_spec(ctx)
+    projects = filters.apply(ctx.state.visible_projects(user), spec, ctx.state)
+    return Reply(200, [p.to_json() for p in projects])
+
+
+def filter_spec(ctx: RequestContext) -> dict[str, Any]:
+    """The list body as a FilterSpec: absent, `{}` or `[]` mean no filter; else schema-checked."""
+    body = ctx.parsed_body()
+    if body is NO_BODY or body == [] or body == {}:
+        ctx.validated = True
+        return {}
+    if isinstance(body, dict):
+        violations = ctx.runtime.spec.validator(FILTER_SPEC).violations(body)
+    else:
+        violations = ctx.violations
+    ctx.validated = True
+    if violations:
+        raise schema_failure(body, violations[0].message)
+    return body
+
+
+def projects_create(ctx: RequestContext) -> Reply:
+    user = require_user(ctx)
+    data = s.as_data(ctx.parsed_body())
+    clean = s.validate(data, _project_fields(ctx), partial=False)
+    if not ctx.state.has_level(user, clean["team"], "W"):
+        raise PermissionDenied()
+    project = ctx.state.create_project(clean["name"], clean["team"], user.pk)
+    return Reply(201, project.to_json())
+
+
+def projects_retrieve(ctx: RequestContext) -> Reply:
+    project = _lookup(ctx)
+    require_object_level(ctx, project.team, "R")
+    return Reply(200, project.to_json())
+
+
+def _update(ctx: RequestContext, partial: bool) -> Reply:
+    project = _lookup(ctx)
+    require_object_level(ctx, project.team, "W")
+    clean = s.validate(s.as_data(ctx.parsed_body()), _project_fields(ctx), partial=partial)
+    ctx.state.update_project(project, clean.get("name", project.name), clean.get("team", project.team))
+    return Reply(200, project.to_json())
+
+
+def projects_update(ctx: RequestContext) -> Reply:
+    return _update(ctx, partial=False)
+
+
+def projects_partial_update(ctx: RequestContext) -> Reply:
+    return _update(ctx, partial=True)
+
+
+def projects_destroy(ctx: RequestContext) -> Reply:
+    project = _lookup(ctx)
+    require_object_level(ctx, project.team, "W")
+    ctx.state.soft_delete(project)
+    return Reply(204)
+
+
+def projects_hard_delete(ctx: RequestContext) -> Reply:
+    require_admin(ctx)
+    project = _lookup(ctx)
+    return Reply(200, ctx.state.hard_delete(project).to_json())
+
+
+def projects_reinstate(ctx: RequestContext) -> Reply:
+    require_admin(ctx)
+    project = _lookup(ctx)
+    return Reply(200, ctx.state.reinstate(project).to_json())
+
+
+HANDLERS = {
+    "projects_list": projects_list,
+    "projects_create": projects_create,
+    "projects_retrieve": projects_retrieve,
+    "projects_update": projects_update,
+    "projects_partial_update": projects_partial_update,
+    "projects_destroy": projects_destroy,
+    "projects_hard_delete": projects_hard_delete,
+    "projects_reinstate": projects_reinstate,
+}

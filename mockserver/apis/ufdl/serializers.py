@@ -1,0 +1,90 @@
+"""DRF-style validation of request bodies: the field rules and messages of the real serializers.
+
+A JSON Schema can say which types are accepted, but not DRF's coercions (numbers become
+strings, names are trimmed, `"1"` and `1.5` are team pks) nor its exact wording; that is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ...api import NO_BODY, FormBody
+from . import errors as e
+
+_EMPTY = object()  # a field absent from the body
+
+
+def as_data(body: Any) -> dict[str, Any]:
+    """The body as DRF's `request.data`: no body → {}, form → last values; JSON must be an object."""
+    if body is NO_BODY:
+        return {}
+    if isinstance(body, FormBody):
+        return body.last_values()
+    if body is None:
+        raise e.FieldErrors({"non_field_errors": [e.NO_DATA]})
+    if not isinstance(body, dict):
+        raise e.FieldErrors({"non_field_errors": [e.NOT_A_DICT.format(type=_type_name(body))]})
+    return body
+
+
+def char_field(value: Any, *, max_length: int, trim: bool = True, allow_blank: bool = False) -> str:
+    """CharField: rejects null/blank/non-strings, coerces numbers, trims, checks length. Raises ValueError(msgs)."""
+    if value is None:
+        raise ValueError([e.NULL])
+    if (value == "" or (trim and isinstance(value, str) and value.strip() == "")) and not allow_blank:
+        raise ValueError([e.BLANK])
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError([e.NOT_A_STRING])
+    text = str(value)
+    if trim:
+        text = text.strip()
+    messages = []
+    if len(text) > max_length:
+        messages.append(e.TOO_LONG.format(max=max_length))
+    if "\x00" in text:
+        messages.append(e.NULL_CHARACTERS)
+    surrogate = next((c for c in text if 0xD800 <= ord(c) <= 0xDFFF), None)
+    if surrogate is not None:
+        messages.append(e.SURROGATES.format(code=ord(surrogate)))
+    if messages:
+        raise ValueError(messages)
+    return text
+
+
+def pk_field(value: Any, exists: Callable[[int], bool]) -> int:
+    """PrimaryKeyRelatedField: `"1"` and `1.5` resolve like Django's int(); unknown pks are errors."""
+    if value is None or value == "":
+        raise ValueError([e.NULL])
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError([e.INCORRECT_TYPE.format(type=_type_name(value))])
+    try:
+        pk = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError([e.INCORRECT_TYPE.format(type=_type_name(value))]) from None
+    if not exists(pk):
+        raise ValueError([e.DOES_NOT_EXIST.format(pk=value)])
+    return pk
+
+
+def validate(data: dict[str, Any], fields: dict[str, Callable[[Any], Any]], *, partial: bool) -> dict[str, Any]:
+    """Run each field's rule; collect every failure (in field order) into one FieldErrors."""
+    clean: dict[str, Any] = {}
+    failures: dict[str, list[str]] = {}
+    for name, rule in fields.items():
+        value = data.get(name, _EMPTY)
+        if value is _EMPTY:
+            if not partial:
+                failures[name] = [e.REQUIRED]
+            continue
+        try:
+            clean[name] = rule(value)
+        except ValueError as exc:
+            failures[name] = exc.args[0]
+    if failures:
+        raise e.FieldErrors(failures)
+    return clean
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__

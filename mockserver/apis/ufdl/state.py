@@ -1,0 +1,242 @@
+"""UFDL state: users, teams, memberships and projects in memory, with one method per action.
+
+No HTTP here. Methods take plain values, return records and raise the errors of `errors.py`.
+Primary keys come from per-table counters and are never reused, also after a hard delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import UNIQUE_PROJECT, Detail, NotFound
+from .models import LEVELS, Membership, Project, Team, User, parse_timestamp
+from .options import UfdlOptions
+from .tokens import TokenIssuer
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class UfdlState:
+    def __init__(self, options: UfdlOptions, clock: Clock = utc_now) -> None:
+        self.options = options
+        self.clock = clock
+        self.tokens = TokenIssuer(options.jwt_secret, options.access_lifetime, options.refresh_lifetime)
+        self.users: dict[int, User] = {}
+        self.teams: dict[int, Team] = {}
+        self.memberships: list[Membership] = []  # in creation order (the order of team members)
+        self.projects: dict[int, Project] = {}
+        self._next = {"user": 1, "team": 1, "project": 1}
+        self._users_by_name: dict[str, User] = {}
+        self._active_membership: dict[tuple[int, int], Membership] = {}
+        self._active_project_names: dict[tuple[int, str], int] = {}  # (team, name) -> pk
+        self.create_user(options.admin_username, options.admin_password, is_superuser=True, is_staff=True,
+                         email="admin@admin.net")
+
+    def _take_pk(self, table: str) -> int:
+        pk = self._next[table]
+        self._next[table] = pk + 1
+        return pk
+
+    # -- users ---------------------------------------------------------------------------------
+
+    def create_user(self, username: str, password: str, **fields: Any) -> User:
+        user = User(pk=self._take_pk("user"), username=username, password=password, date_joined=self.clock(), **fields)
+        self.users[user.pk] = user
+        self._users_by_name[username] = user
+        return user
+
+    def user_named(self, username: str) -> User | None:
+        return self._users_by_name.get(username)
+
+    def check_password(self, username: str, password: str) -> User | None:
+        user = self._users_by_name.get(username)
+        if user is None or not user.is_active or user.password != password:
+            return None
+        return user
+
+    def touch_login(self, user: User) -> None:
+        user.last_login = self.clock()
+
+    # -- teams and memberships -----------------------------------------------------------------
+
+    def team_named(self, name: str) -> Team | None:
+        return next((t for t in self.teams.values() if t.name == name and t.active), None)
+
+    def create_team(self, name: str, creator: int | None) -> Team:
+        team = Team(pk=self._take_pk("team"), name=name, creator=creator, creation_time=self.clock())
+        self.teams[team.pk] = team
+        return team
+
+    def get_team(self, pk: int) -> Team:
+        team = self.teams.get(pk)
+        if team is None:
+            raise NotFound("Team")
+        return team
+
+    def destroy_team(self, team: Team) -> None:
+        if team.deletion_time is None:
+            now = self.clock()
+            team.deletion_time = now
+            for key, membership in list(self._active_membership.items()):
+                if key[1] == team.pk:
+                    membership.deletion_time = now
+                    del self._active_membership[key]
+
+    def members(self, team: Team) -> list[User]:
+        return [self.users[m.user] for m in self.memberships if m.team == team.pk and m.active]
+
+    def team_json(self, team: Team) -> dict[str, Any]:
+        from .models import timestamp
+
+        return {
+            "pk": team.pk, "name": team.name,
+            "members": [{"pk": u.pk, "username": u.username} for u in self.members(team)],
+            "creator": team.creator, "creation_time": timestamp(team.creation_time),
+            "deletion_time": timestamp(team.deletion_time),
+        }
+
+    def membership(self, user: int, team: int) -> Membership | None:
+        return self._active_membership.get((user, team))
+
+    def level(self, user: User, team: int) -> str | None:
+        membership = self._active_membership.get((user.pk, team))
+        return membership.permissions if membership else None
+
+    def has_level(self, user: User, team: int, minimum: str) -> bool:
+        """Admins pass; members pass when their permission is at least `minimum` (R < X < W < A)."""
+        if user.is_admin:
+            return True
+        level = self.level(user, team)
+        return level is not None and LEVELS.index(level) >= LEVELS.index(minimum)
+
+    def teams_of(self, user: User) -> set[int]:
+        return {team for (member, team) in self._active_membership if member == user.pk}
+
+    def add_member(self, team: Team, user: User, permissions: str, actor: int | None) -> Membership:
+        if (user.pk, team.pk) in self._active_membership:
+            raise Detail(f"Bad name '{user.username}': This user is already a member of team {team.name}")
+        membership = Membership(user.pk, team.pk, permissions, actor, self.clock())
+        self.memberships.append(membership)
+        self._active_membership[(user.pk, team.pk)] = membership
+        return membership
+
+    def update_member(self, team: Team, user: User, permissions: str) -> Membership:
+        membership = self._member_or_error(team, user)
+        membership.permissions = permissions
+        return membership
+
+    def remove_member(self, team: Team, user: User) -> Membership:
+        membership = self._member_or_error(team, user)
+        membership.deletion_time = self.clock()
+        del self._active_membership[(user.pk, team.pk)]
+        return membership
+
+    def _member_or_error(self, team: Team, user: User) -> Membership:
+        membership = self._active_membership.get((user.pk, team.pk))
+        if membership is None:
+            raise Detail(f"Bad name '{user.username}': This user is not a member of team {team.name}")
+        return membership
+
+    # -- projects ------------------------------------------------------------------------------
+
+    def get_project(self, pk: int) -> Project:
+        project = self.projects.get(pk)
+        if project is None:
+            raise NotFound("Project")
+        return project
+
+    def visible_projects(self, user: User) -> Iterable[Project]:
+        """Every project for admins; otherwise those of teams the user is an active member of."""
+        if user.is_admin:
+            return self.projects.values()
+        teams = self.teams_of(user)
+        return [p for p in self.projects.values() if p.team in teams]
+
+    def _claim_name(self, team: int, name: str, pk: int) -> None:
+        holder = self._active_project_names.get((team, name))
+        if holder is not None and holder != pk:
+            raise Detail(UNIQUE_PROJECT)
+        self._active_project_names[(team, name)] = pk
+
+    def _release_name(self, project: Project) -> None:
+        key = (project.team, project.name)
+        if self._active_project_names.get(key) == project.pk:
+            del self._active_project_names[key]
+
+    def create_project(self, name: str, team: int, creator: int | None, *, created: datetime | None = None,
+                       deleted: datetime | None = None) -> Project:
+        if deleted is None and (team, name) in self._active_project_names:
+            raise Detail(UNIQUE_PROJECT)  # checked first, so a failed create uses up no pk
+        pk = self._take_pk("project")
+        project = Project(pk, name, team, creator, created or self.clock(), deleted)
+        if project.active:
+            self._active_project_names[(team, name)] = pk
+        self.projects[pk] = project
+        return project
+
+    def update_project(self, project: Project, name: str, team: int) -> Project:
+        if project.active and (name, team) != (project.name, project.team):
+            self._claim_name(team, name, project.pk)
+            self._release_name(project)
+            self._active_project_names[(team, name)] = project.pk
+        project.name, project.team = name, team
+        return project
+
+    def soft_delete(self, project: Project) -> None:
+        if project.active:
+            self._release_name(project)
+            project.deletion_time = self.clock()
+
+    def reinstate(self, project: Project) -> Project:
+        if not project.active:
+            self._claim_name(project.team, project.name, project.pk)
+            project.deletion_time = None
+        return project
+
+    def hard_delete(self, project: Project) -> Project:
+        self.soft_delete(project)
+        del self.projects[project.pk]
+        return replace(project, pk=None)
+
+    # -- seeds ---------------------------------------------------------------------------------
+
+    def load(self, seed: dict[str, Any]) -> None:
+        """Add the users, teams (with members) and projects of a seed section (names, not pks)."""
+        for entry in seed.get("users", []):
+            fields = {k: v for k, v in entry.items() if k not in ("username", "password")}
+            self.create_user(entry["username"], entry.get("password", entry["username"]), **fields)
+        admin = self.user_named(self.options.admin_username)
+        for entry in seed.get("teams", []):
+            team = self.create_team(entry["name"], admin.pk if admin else None)
+            for member in entry.get("members", []):
+                self.add_member(team, self._seed_user(member["username"]), member.get("permissions", "R"), team.creator)
+        for entry in seed.get("projects", []):
+            team = self.team_named(entry["team"]) if isinstance(entry["team"], str) else self.get_team(entry["team"])
+            if team is None:
+                raise ValueError(f"project {entry['name']!r}: no team named {entry['team']!r}")
+            creator = self._seed_user(entry["creator"]).pk if entry.get("creator") else (admin.pk if admin else None)
+            created = parse_timestamp(entry["creation_time"]) if entry.get("creation_time") else None
+            deleted = self.clock() if entry.get("deleted") else None
+            self.create_project(entry["name"], team.pk, creator, created=created, deleted=deleted)
+
+    def _seed_user(self, username: str) -> User:
+        user = self.user_named(username)
+        if user is None:
+            raise ValueError(f"no user named {username!r}")
+        return user
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "users": [u.to_json() for u in self.users.values()],
+            "teams": [self.team_json(t) for t in self.teams.values()],
+            "memberships": [m.to_json() for m in self.memberships],
+            "projects": [p.to_json() for p in self.projects.values()],
+            "next_pk": dict(self._next),
+        }

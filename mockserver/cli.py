@@ -1,0 +1,145 @@
+"""The `mockserver` command: serve the mock (default) or check the specs (`check-spec`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from . import __version__
+from . import apis as api_registry
+from .config import DEFAULT_MAX_BODY_BYTES, MockConfig
+from .seeding import SeedError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver",
+        description="Stateful mock of the UFDL and Testiny project APIs, driven by their OpenAPI specs.",
+        epilog="Other command: `mockserver check-spec [FILE ...]` validates the OpenAPI specs.",
+    )
+    parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    parser.add_argument("--api", action="append", choices=api_registry.AVAILABLE, metavar="NAME",
+                        help="serve only this API (repeatable; default: all of " + ", ".join(api_registry.AVAILABLE) + ")")
+    data = parser.add_mutually_exclusive_group()
+    data.add_argument("--empty", action="store_true",
+                      help="start without demo data: only each API's built-in account (the clean slate for CI)")
+    data.add_argument("--seed", type=Path, metavar="FILE", help="start with the data of this YAML/JSON seed file")
+    parser.add_argument("--strict", action="store_true",
+                        help="check every response against the spec; a mismatch becomes a loud 500")
+    parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, metavar="N",
+                        help=f"larger request bodies get 413 (default: {DEFAULT_MAX_BODY_BYTES})")
+    parser.add_argument("--no-control", action="store_true", help="do not serve the control API under /__mock__/")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--quiet", action="store_true", help="no line per request on the console")
+    for name in api_registry.AVAILABLE:
+        definition = api_registry.load(name)
+        if definition.add_arguments:
+            definition.add_arguments(parser)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> MockConfig:
+    apis = tuple(dict.fromkeys(args.api)) if args.api else api_registry.AVAILABLE
+    api_options = {}
+    for name in apis:
+        definition = api_registry.load(name)
+        if definition.options_from_args:
+            api_options[name] = definition.options_from_args(args)
+    return MockConfig(
+        host=args.host, port=args.port, apis=apis, demo_data=not args.empty, strict=args.strict,
+        max_body_bytes=args.max_body_bytes, api_options=api_options, seed_file=args.seed,
+        control=not args.no_control, access_log=not args.quiet, log_level=args.log_level,
+    )
+
+
+def serve(config: MockConfig) -> int:
+    from .app import create_app
+
+    logging.basicConfig(level=config.log_level.upper(), format="%(message)s")
+    try:
+        app = create_app(config)
+    except (SeedError, ValueError) as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_serve_until_stopped(app, config))
+    except OSError as exc:
+        print(f"mockserver: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _serve_until_stopped(app: web.Application, config: MockConfig) -> None:
+    """Listen, print where and how to log in, and stop cleanly on Ctrl-C / SIGTERM."""
+    from .app import RUNTIMES
+
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=10.0)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    port = site._server.sockets[0].getsockname()[1]  # the real port, also when --port 0
+    host = config.host if config.host not in ("0.0.0.0", "::") else "localhost"
+    base = f"http://{host}:{port}"
+    lines = [f"mockserver {__version__} listening on {base}  (Ctrl-C to stop)"]
+    for runtime in app[RUNTIMES]:
+        if runtime.definition.banner:
+            lines.extend(runtime.definition.banner(runtime, base))
+    if config.control:
+        lines.append(f"control  {base}/__mock__/  (health, reset, state)")
+    print("\n".join(lines), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        print("mockserver: shutting down", flush=True)
+        await runner.cleanup()  # finishes in-flight requests first
+
+
+def check_spec(paths: list[str]) -> int:
+    import yaml
+    from openapi_spec_validator import validate
+
+    from .spec import compile_spec, find_spec_file
+
+    files = [Path(p) for p in paths] or [find_spec_file(api_registry.load(n).spec_file) for n in api_registry.AVAILABLE]
+    failed = 0
+    for path in files:
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            validate(document)
+            compile_spec(document)
+            print(f"ok      {path}")
+        except Exception as exc:  # report every file, then fail
+            failed += 1
+            print(f"INVALID {path}: {str(exc).splitlines()[0]}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "check-spec":
+        return check_spec(argv[1:])
+    if argv and argv[0] == "serve":
+        argv = argv[1:]
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except ValueError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
+    return serve(config)

@@ -1,0 +1,81 @@
+"""Errors the engine raises before or around a handler. Each API renders them in its own envelope.
+
+The engine never builds an error body itself: an API's `render_error` turns these (and the API's
+own exceptions) into responses, so that every answer carries that API's wording and shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on behalf of a request."""
+
+
+@dataclass
+class RouteNotFound(EngineError):
+    path: str
+
+
+@dataclass
+class MethodNotAllowed(EngineError):
+    method: str
+    allowed: tuple[str, ...]
+
+
+@dataclass
+class PathParamInvalid(EngineError):
+    """A path segment does not fit the parameter's schema (e.g. a non-numeric pk)."""
+
+    name: str
+    raw: str
+    violations: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class NotAcceptable(EngineError):
+    accept: str
+
+
+@dataclass
+class UnsupportedMediaType(EngineError):
+    content_type: str
+
+
+@dataclass
+class MalformedBody(EngineError):
+    """The body could not be decoded; `message` is the parser's own text."""
+
+    message: str
+    media_type: str = "application/json"
+
+
+@dataclass
+class BodyTooLarge(EngineError):
+    limit: int
+    size: int | None = None
+
+
+@dataclass
+class RequestInvalid(EngineError):
+    """The request does not satisfy the operation's schemas (see `validation.Violation`)."""
+
+    violations: list[Any]
+    body: Any = None
+
+
+@dataclass
+class InternalError(EngineError):
+    """A bug in the mock. Rendered as the API's 5xx envelope; never expected in tests."""
+
+    cause: BaseException
+
+
+@dataclass
+class InjectedFault(EngineError):
+    """A status forced by a fault rule of the control API."""
+
+    status: int
+    message: str = "Fault injected by the mock's control API."

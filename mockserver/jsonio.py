@@ -1,0 +1,41 @@
+"""JSON encoding and decoding for the hot path: orjson when installed, the stdlib otherwise.
+
+Decoding falls back to the stdlib parser whenever orjson refuses a document, so that numbers
+beyond 64 bits and lone surrogates are read the way Python servers read them, and so that error
+messages are the stdlib's (APIs such as DRF quote them verbatim).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+try:  # pragma: no cover - exercised implicitly by whichever is installed
+    import orjson
+except ImportError:  # pragma: no cover
+    orjson = None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError("Out of range float values are not permitted")
+
+
+def loads(data: bytes | str) -> Any:
+    """Parse JSON strictly (no NaN/Infinity). Raises ValueError with the stdlib's message."""
+    if orjson is not None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass  # re-parse below: either the stdlib accepts it, or we want its message
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact UTF-8 JSON (non-ASCII not escaped), as DRF and most JSON APIs print it."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value)
+        except TypeError:  # ints beyond 64 bits and the like: let the stdlib try
+            pass
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -1,0 +1,265 @@
+"""One mounted API at run time: its compiled spec, router, handlers and current state.
+
+`ApiRuntime.handle` is the request pipeline of DESIGN.md: route → path parameters → method →
+content negotiation → body decoding → authentication → validation → handler → response checks.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import secrets
+from typing import Any
+from urllib.parse import parse_qs
+
+from aiohttp import web
+
+from . import jsonio
+from .api import NO_BODY, ApiDefinition, FormBody, Reply, RequestContext
+from .errors import (
+    BodyTooLarge,
+    EngineError,
+    InternalError,
+    MalformedBody,
+    NotAcceptable,
+    PathParamInvalid,
+    UnsupportedMediaType,
+)
+from .router import PathEntry, Router
+from .spec import ApiSpec, Operation, SpecError, compile_spec, find_spec_file, load_document
+from .validation import Violation, coerce_parameter
+
+log = logging.getLogger("mockserver")
+
+FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
+
+
+class ContractViolation(Exception):
+    """The mock answered something its own spec does not allow (strict mode only)."""
+
+
+class ApiRuntime:
+    def __init__(self, definition: ApiDefinition, options: Any = None, *, strict: bool = False,
+                 seed: Any = None, spec: ApiSpec | None = None) -> None:
+        self.definition = definition
+        self.name = definition.name
+        self.options = options if options is not None else definition.default_options
+        self.strict = strict
+        self.spec = spec or compile_spec(load_document(find_spec_file(definition.spec_file)), f"urn:mockserver:{definition.name}")
+        _check_handlers(definition, self.spec)
+        self.router = Router(self.spec, optional_trailing_slash=definition.optional_trailing_slash)
+        self.seed = seed
+        self.state = definition.create_state(self.options, seed)
+        self.contract_violations: list[str] = []
+
+    @property
+    def base_path(self) -> str:
+        return self.spec.base_path
+
+    def reset(self, seed: Any = None, *, keep_seed: bool = True) -> None:
+        """Replace the state with a fresh one built from `seed` (default: the start-up seed)."""
+        if seed is not None or not keep_seed:
+            self.seed = seed
+        self.state = self.definition.create_state(self.options, self.seed)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        request_id = secrets.token_hex(8)
+        entry: PathEntry | None = None
+        operation: Operation | None = None
+        contexts: list[RequestContext] = []
+        try:
+            entry, raw_params = self.router.resolve_path(request.path)
+            path_params = _path_params(next(iter(entry.operations.values())), raw_params)
+            operation = self.router.operation_for(entry, request.method)
+            if operation is None:  # OPTIONS: describe the resource
+                reply = _options_reply(entry)
+            else:
+                reply = await self._serve(request, operation, path_params, request_id, contexts)
+        except Exception as exc:  # every failure ends in this API's envelope
+            if isinstance(exc, PathParamInvalid):
+                entry = None  # the path does not name a resource after all
+            reply = self._error_reply(exc, request_id)
+        response = self._finish(reply, entry, request_id)
+        if self.strict and operation is not None:
+            problems = _contract_problems(operation, reply, response, contexts[0] if contexts else None)
+            if problems:
+                message = f"{operation.operation_id} answered {reply.status}: " + "; ".join(problems[:5])
+                self.contract_violations.append(message)
+                log.error("contract violation: %s", message)
+                response = self._finish(self._error_reply(InternalError(ContractViolation(message)), request_id),
+                                        entry, request_id)
+        return response
+
+    async def _serve(self, request: web.Request, operation: Operation, path_params: dict[str, Any],
+                     request_id: str, contexts: list[RequestContext]) -> Reply:
+        _negotiate(request, operation)
+        query, violations = _query_params(request, operation)
+        ctx = RequestContext(request, self, operation, path_params, query, request_id)
+        contexts.append(ctx)
+        ctx._violations.extend(violations)
+        await _read_body(request, ctx)
+        if self.definition.authenticate is not None:
+            self.definition.authenticate(ctx)
+        if not self.definition.defer_validation:
+            ctx.validated_body()
+        reply = self.definition.handlers[operation.operation_id](ctx)
+        if inspect.isawaitable(reply):
+            reply = await reply
+        return reply
+
+    def _finish(self, reply: Reply, entry: PathEntry | None, request_id: str) -> web.Response:
+        response = _to_response(reply)
+        if self.definition.finish_response is not None:
+            self.definition.finish_response(response, entry.allowed if entry else None, request_id)
+        return response
+
+    def _error_reply(self, exc: Exception, request_id: str) -> Reply:
+        try:
+            return self.definition.render_error(exc, request_id)
+        except Exception:  # not an error the API knows: a bug in the mock
+            log.exception("unhandled error in %s", self.name, exc_info=exc)
+            return self.definition.render_error(InternalError(exc), request_id)
+
+
+def _contract_problems(operation: Operation, reply: Reply, response: web.Response,
+                       ctx: RequestContext | None) -> list[str]:
+    """What in this answer the spec does not allow (strict mode)."""
+    problems = []
+    documented = operation.response_for(reply.status)
+    if documented is None:
+        return [f"status {reply.status} is not documented"]
+    if documented.validator is not None and reply.body is not NO_BODY:
+        for violation in documented.validator.violations(reply.body, "response"):
+            problems.append(f"body at {violation.field or '<root>'}: {violation.message}")
+    if reply.body is NO_BODY and documented.media_types:
+        problems.append("body missing")
+    for header in documented.required_headers:
+        if header not in response.headers:
+            problems.append(f"header {header} missing")
+    if ctx is not None and reply.status < 300 and ctx.violations and not ctx.validated:
+        problems.append("request violated the schema but the handler never validated it: "
+                        + "; ".join(f"{v.location} {v.field}: {v.message}" for v in ctx.violations[:3]))
+    return problems
+
+
+def _check_handlers(definition: ApiDefinition, spec: ApiSpec) -> None:
+    missing = sorted(set(spec.operations) - set(definition.handlers))
+    extra = sorted(set(definition.handlers) - set(spec.operations))
+    if missing or extra:
+        raise SpecError(f"{definition.name}: operations without handler {missing}; handlers without operation {extra}")
+
+
+def _path_params(operation, raw_params: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for param in operation.path_params:
+        raw = raw_params.get(param.name, "")
+        value = coerce_parameter(raw, param.kind)
+        violations = param.validator.violations(value, "path")
+        if violations:
+            raise PathParamInvalid(param.name, raw, violations)
+        values[param.name] = value
+    return values
+
+
+def _query_params(request: web.Request, operation) -> tuple[dict[str, Any], list[Violation]]:
+    values: dict[str, Any] = {}
+    violations: list[Violation] = []
+    for param in operation.query_params:
+        if param.name not in request.query:
+            if param.required:
+                violations.append(Violation("query", (param.name,), f"'{param.name}' is a required property", "required"))
+            continue
+        if param.kind == "array":
+            value: Any = request.query.getall(param.name)
+        else:
+            value = coerce_parameter(request.query[param.name], param.kind)
+        found = param.validator.violations(value, "query")
+        violations.extend(Violation("query", (param.name, *v.path), v.message, v.keyword, v.instance) for v in found)
+        values[param.name] = value
+    return values, violations
+
+
+def _negotiate(request: web.Request, operation) -> None:
+    accept = request.headers.get("Accept")
+    if not accept:
+        return
+    offered = operation.response_media_types
+    for media_range in accept.split(","):
+        wanted = media_range.split(";", 1)[0].strip().lower()
+        if not wanted or wanted == "*/*":
+            return
+        major = wanted.split("/", 1)[0]
+        for media_type in offered:
+            if wanted == media_type or wanted == f"{major}/*" and media_type.startswith(major + "/"):
+                return
+    raise NotAcceptable(accept)
+
+
+async def _read_body(request: web.Request, ctx: RequestContext) -> None:
+    """Decode the body into ctx (errors are kept in ctx and raised when the body is asked for)."""
+    operation = ctx.operation
+    if not operation.body_media_types or not request.body_exists:
+        if operation.body_required and operation.body_validator is not None:
+            ctx._violations.append(Violation("body", (), "request body is required", "required"))
+        return
+    header = request.headers.get("Content-Type", "")
+    media_type = header.split(";", 1)[0].strip().lower()
+    try:
+        if media_type == MULTIPART and MULTIPART in operation.body_media_types:
+            form = await request.post()
+            ctx._body = FormBody({key: [str(v) for v in form.getall(key)] for key in form.keys()})
+        else:
+            data = await request.read()
+            if not data:
+                if operation.body_required and operation.body_validator is not None:
+                    ctx._violations.append(Violation("body", (), "request body is required", "required"))
+                return
+            if not _accepts(operation.body_media_types, media_type):
+                raise UnsupportedMediaType(header)
+            if media_type == FORM:
+                text = data.decode("utf-8", errors="replace")
+                ctx._body = FormBody(parse_qs(text, keep_blank_values=True))
+            else:
+                try:
+                    ctx._body = jsonio.loads(data)
+                except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+                    raise MalformedBody(str(exc)) from None
+    except web.HTTPRequestEntityTooLarge:
+        raise BodyTooLarge(limit=request.client_max_size, size=request.content_length) from None
+    except (EngineError, ValueError, AssertionError) as exc:
+        if not isinstance(exc, EngineError):  # a broken multipart body
+            exc = MalformedBody(str(exc) or exc.__class__.__name__, media_type)
+        ctx._body_error = exc
+        return
+    if operation.body_validator is not None:
+        value = ctx._body.last_values() if isinstance(ctx._body, FormBody) else ctx._body
+        ctx._violations.extend(operation.body_validator.violations(value, "body"))
+
+
+def _accepts(accepted: tuple[str, ...], media_type: str) -> bool:
+    if media_type in accepted:
+        return True
+    return media_type.endswith("+json") and "application/json" in accepted
+
+
+def _options_reply(entry: PathEntry) -> Reply:
+    operations = list(entry.operations.values())
+    parses: list[str] = []
+    renders: list[str] = []
+    for op in operations:
+        parses.extend(t for t in op.body_media_types if t not in parses)
+        renders.extend(t for t in op.response_media_types if t not in renders)
+    summary = next((op.raw.get("summary") for op in operations if op.raw.get("summary")), entry.template)
+    body = {"name": summary, "description": "", "renders": renders, "parses": parses}
+    return Reply(200, body, {"Allow": ", ".join(entry.allowed)})
+
+
+def _to_response(reply: Reply) -> web.Response:
+    if reply.body is NO_BODY:
+        response = web.Response(status=reply.status)
+    else:
+        response = web.Response(status=reply.status, body=jsonio.dumps(reply.body), content_type="application/json")
+    if reply.headers:
+        response.headers.update(reply.headers)
+    return response

@@ -1,0 +1,105 @@
+"""JSON Schema validation of requests and responses, with structured results and no API wording.
+
+Validators are built once per schema location of the spec (a `$ref` into the whole document, so
+recursive schemas and shared components work). A failed check yields `Violation`s; turning them
+into an error body is the business of each API's `errors` module.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, relevance
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One reason a value does not fit its schema."""
+
+    location: str  # "body", "query", "path", "response"
+    path: tuple[str | int, ...]  # where inside the value (empty: the value itself)
+    message: str  # the jsonschema message, e.g. "'x' is not of type 'integer'"
+    keyword: str  # the failing keyword: type, required, maxLength, ...
+    instance: Any = None
+
+    @property
+    def field(self) -> str:
+        """Dotted location inside the value, e.g. `name` or `items.0.id` ('' for the value)."""
+        return ".".join(str(part) for part in self.path)
+
+
+class SchemaValidator:
+    """Validates values against one schema location of a spec document."""
+
+    __slots__ = ("pointer", "_validator")
+
+    def __init__(self, validator: Draft202012Validator, pointer: str) -> None:
+        self.pointer = pointer
+        self._validator = validator
+
+    def is_valid(self, value: Any) -> bool:
+        return self._validator.is_valid(value)
+
+    def violations(self, value: Any, location: str = "body") -> list[Violation]:
+        """Every violation, the most relevant first (the one `jsonschema.validate` would raise)."""
+        if self._validator.is_valid(value):
+            return []
+        errors = sorted(self._validator.iter_errors(value), key=relevance)
+        best = _best(errors)
+        ordered = [best] + [e for e in errors if e is not best]
+        return [_violation(e, location) for e in ordered]
+
+
+class ValidatorFactory:
+    """Builds `SchemaValidator`s for JSON pointers into one document, sharing one registry."""
+
+    def __init__(self, document: dict[str, Any], uri: str) -> None:
+        self._uri = uri
+        resource = Resource(contents=document, specification=DRAFT202012)
+        self._registry = Registry().with_resource(uri, resource)
+        self._cache: dict[str, SchemaValidator] = {}
+
+    def validator(self, pointer: str) -> SchemaValidator:
+        if pointer not in self._cache:
+            schema = {"$ref": f"{self._uri}#{pointer}"}
+            self._cache[pointer] = SchemaValidator(Draft202012Validator(schema, registry=self._registry), pointer)
+        return self._cache[pointer]
+
+
+def _best(errors: list[ValidationError]) -> ValidationError:
+    from jsonschema.exceptions import best_match
+
+    return best_match(errors) or errors[0]
+
+
+def _violation(error: ValidationError, location: str) -> Violation:
+    return Violation(
+        location=location,
+        path=tuple(error.absolute_path),
+        message=error.message,
+        keyword=str(error.validator),
+        instance=error.instance,
+    )
+
+
+def coerce_parameter(raw: str, kind: str) -> Any:
+    """Turn a path/query string into the type its schema names; leave it as is when it does not fit.
+
+    A string that does not fit stays a string, so schema validation reports it as a type error.
+    """
+    if kind == "integer" and _INTEGER.fullmatch(raw):
+        return int(raw)
+    if kind == "number" and _NUMBER.fullmatch(raw):
+        return float(raw) if any(c in raw for c in ".eE") else int(raw)
+    if kind == "boolean" and raw.lower() in _BOOLEANS:
+        return _BOOLEANS[raw.lower()]
+    return raw
