@@ -87,7 +87,9 @@ class ApiSpec:
 
 
 def find_spec_file(name: str) -> Path:
-    """Locate a spec shipped with the package (wheel) or lying in the repository's openapi/."""
+    """Locate a spec: an existing path, else shipped with the package (wheel), else in openapi/."""
+    if Path(name).is_absolute() and Path(name).is_file():
+        return Path(name)
     try:
         packaged = importlib.resources.files("mockserver") / "_specs" / name
         if packaged.is_file():

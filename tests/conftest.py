@@ -1,0 +1,35 @@
+"""Fixtures for white-box tests of the mock: an in-process app in strict mode, per API.
+
+Strict mode checks every answer (errors included) against the API's spec; the `mock` fixture
+fails the test at teardown if any answer broke the contract, so mock and spec cannot drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from mockserver import MockConfig, create_app
+from mockserver.app import RUNTIMES
+
+ClientFactory = Callable[..., Awaitable[TestClient]]
+
+
+@pytest.fixture
+def make_mock(aiohttp_client) -> ClientFactory:
+    """Build a strict in-process mock: `await make_mock(apis=("ufdl",), seeds={...})`."""
+    apps = []
+
+    async def factory(*, apis: tuple[str, ...] = (), demo_data: bool = False, seeds: dict[str, Any] | None = None,
+                      **settings: Any) -> TestClient:
+        config = MockConfig(apis=apis, demo_data=demo_data, strict=True, access_log=False, **settings)
+        app = create_app(config, seeds=seeds)
+        apps.append(app)
+        return await aiohttp_client(app)
+
+    yield factory
+    violations = [v for app in apps for runtime in app[RUNTIMES] for v in runtime.contract_violations]
+    assert not violations, "the mock broke its own spec:\n" + "\n".join(violations)
