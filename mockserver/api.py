@@ -49,11 +49,15 @@ class FormBody(dict):
 
 @dataclass
 class Reply:
-    """What a handler returns: a status, a JSON-able body (or NO_BODY) and extra headers."""
+    """What a handler returns: a status, a JSON-able body (or NO_BODY) and extra headers.
+
+    With `content_type` set, `body` is sent as is (text or bytes), e.g. an HTML page.
+    """
 
     status: int = 200
     body: Any = NO_BODY
     headers: Mapping[str, str] | None = None
+    content_type: str | None = None
 
 
 class RequestContext:
@@ -126,7 +130,10 @@ class ApiDefinition:
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
     options_from_args: Callable[[argparse.Namespace], Any] | None = None
     banner: Callable[[Any, str], list[str]] | None = None  # (runtime, base url) -> start-up lines
-    dump_state: Callable[[Any], Any] | None = None
+    dump_state: Callable[[Any], Any] | None = None  # the state as JSON, for people (control API)
+    snapshot: Callable[[Any], Any] | None = None  # the complete state as JSON, for --state-file
+    restore: Callable[[Any, Any], Any] | None = None  # (options, snapshot) -> state
+    merge_seed: Callable[[Any, Any], None] | None = None  # (state, seed): add a seed's records
     extras: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -1,7 +1,12 @@
-"""`create_app(config)`: the aiohttp application serving the selected APIs and the control API."""
+"""`create_app(config)`: the aiohttp application serving the selected APIs and the control API.
+
+Middlewares, outermost first: `observe` (journal, console line, state-file trigger, last-resort
+500 guard), `cors` (any origin; preflights answered), `faults` (rules from the control API).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -11,17 +16,21 @@ from aiohttp import web
 from . import apis as api_registry
 from .api import ApiDefinition
 from .config import MockConfig
-from .runtime import ApiRuntime
+from .control import CONTROL_PREFIX, ControlPlane, control_definition
+from .keys import CONFIG, PLANE, RUNTIMES
+from .persistence import StateFile
+from .runtime import NOTE, ApiRuntime
 from .seeding import demo_seed, load_seed_file
 
 log = logging.getLogger("mockserver")
 access_log = logging.getLogger("mockserver.access")
 
-RUNTIMES = web.AppKey("runtimes", list)  # ApiRuntime, the longest base path first
-CONFIG = web.AppKey("config", MockConfig)
-
+CONTROL = web.AppKey("control_runtime", object)
 HandlerType = Callable[[web.Request], Awaitable[web.StreamResponse]]
-CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Api-Key, X-Requested-With"
+CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Api-Key, X-Mock-Token, X-Requested-With"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+__all__ = ["CONFIG", "RUNTIMES", "build_runtimes", "create_app", "runtime_for"]
 
 
 def build_runtimes(config: MockConfig, definitions: Iterable[ApiDefinition] | None = None,
@@ -37,8 +46,7 @@ def build_runtimes(config: MockConfig, definitions: Iterable[ApiDefinition] | No
     runtimes = []
     for definition in definitions:
         options = config.options_for(definition.name, definition.default_options)
-        seed = seeds.get(definition.name) or {}
-        runtimes.append(ApiRuntime(definition, options, strict=config.strict, seed=seed))
+        runtimes.append(ApiRuntime(definition, options, strict=config.strict, seed=seeds.get(definition.name) or {}))
     return sorted(runtimes, key=lambda r: len(r.base_path), reverse=True)
 
 
@@ -46,15 +54,24 @@ def create_app(config: MockConfig | None = None, *, definitions: Iterable[ApiDef
                seeds: dict | None = None) -> web.Application:
     """Build the application. `definitions` overrides the API registry (tests use broken variants)."""
     config = config or MockConfig()
-    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[request_log, cors])
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[observe, cors, faults])
     app[CONFIG] = config
     app[RUNTIMES] = build_runtimes(config, definitions, seeds)
+    plane = ControlPlane(token=config.control_token)
+    app[PLANE] = plane
+    if config.state_file is not None:
+        plane.state_file = StateFile(config.state_file)
+        plane.state_file.attach(app[RUNTIMES])
+        plane.state_file.load_into(app[RUNTIMES])
+        app.on_shutdown.append(_final_save)
     if config.control:
-        from .control import setup_control
-
-        setup_control(app)
+        app[CONTROL] = ApiRuntime(control_definition(plane), strict=config.strict)
     app.router.add_route("*", "/{tail:.*}", dispatch)
     return app
+
+
+async def _final_save(app: web.Application) -> None:
+    app[PLANE].state_file.close()
 
 
 def runtime_for(app: web.Application, path: str) -> ApiRuntime | None:
@@ -64,12 +81,42 @@ def runtime_for(app: web.Application, path: str) -> ApiRuntime | None:
     return None
 
 
+def _is_control(request: web.Request) -> bool:
+    return CONTROL in request.app and (request.path == CONTROL_PREFIX or request.path.startswith(CONTROL_PREFIX + "/"))
+
+
 async def dispatch(request: web.Request) -> web.StreamResponse:
+    if _is_control(request):
+        return await request.app[CONTROL].handle(request)
     runtime = runtime_for(request.app, request.path)
     if runtime is None:
         mounted = [f"{r.name} under {r.base_path or '/'}" for r in request.app[RUNTIMES]]
         return web.json_response({"detail": "Not found.", "mounted": mounted}, status=404)
     return await runtime.handle(request)
+
+
+@web.middleware
+async def faults(request: web.Request, handler: HandlerType) -> web.StreamResponse:
+    """Apply the first matching fault rule: latency, a forced status, or a dropped connection."""
+    rules = request.app[PLANE].faults
+    if not rules.rules or _is_control(request):
+        return await handler(request)
+    runtime = runtime_for(request.app, request.path)
+    rule = rules.pick(request.method, request.path, runtime.name if runtime else None)
+    if rule is None:
+        return await handler(request)
+    request[NOTE] = {"fault": rule.describe(), "api": runtime.name if runtime else None}
+    if rule.latency_ms:
+        await asyncio.sleep(rule.latency_ms / 1000)
+    if rule.drop:
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError()
+    if rule.status:
+        if runtime is None:
+            return web.json_response({"detail": "Fault injected by the mock."}, status=rule.status)
+        return runtime.fault_response(request, rule.status)
+    return await handler(request)
 
 
 @web.middleware
@@ -83,21 +130,32 @@ async def cors(request: web.Request, handler: HandlerType) -> web.StreamResponse
         requested = request.headers.get("Access-Control-Request-Headers")
         response.headers["Access-Control-Allow-Headers"] = requested or CORS_ALLOW_HEADERS
         response.headers["Access-Control-Max-Age"] = "600"
+    else:
+        response.headers["Access-Control-Expose-Headers"] = "Allow, WWW-Authenticate, X-Request-Id"
     return response
 
 
 @web.middleware
-async def request_log(request: web.Request, handler: HandlerType) -> web.StreamResponse:
-    """One compact line per request (method, path, status, ms); never lets an exception escape."""
+async def observe(request: web.Request, handler: HandlerType) -> web.StreamResponse:
+    """Journal entry and console line per request; persistence trigger; never lets an exception out."""
     started = time.perf_counter()
     try:
         response = await handler(request)
-    except web.HTTPException as exc:  # raised by the control API
+    except web.HTTPException as exc:
         response = exc
+    except asyncio.CancelledError:
+        raise
     except Exception:
         log.exception("unhandled error for %s %s", request.method, request.path)
         response = web.json_response({"detail": "Internal error in the mock server."}, status=500)
     elapsed = (time.perf_counter() - started) * 1000
+    plane = request.app[PLANE]
+    if not _is_control(request):
+        body = request._read_bytes if request.body_exists else None  # only what a handler already read
+        plane.journal.record(method=request.method, path=request.path, query=request.query_string,
+                             status=response.status, duration_ms=elapsed, body=body, note=request.get(NOTE))
+        if plane.state_file is not None and request.method not in SAFE_METHODS and response.status < 400:
+            plane.state_file.changed()
     if request.app[CONFIG].access_log:
         access_log.info("%s %s %s %.1fms", request.method, request.path_qs, response.status, elapsed)
     return response

@@ -14,6 +14,7 @@ from aiohttp import web
 from . import __version__
 from . import apis as api_registry
 from .config import DEFAULT_MAX_BODY_BYTES, MockConfig
+from .persistence import StateFileError
 from .seeding import SeedError
 
 
@@ -36,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="check every response against the spec; a mismatch becomes a loud 500")
     parser.add_argument("--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, metavar="N",
                         help=f"larger request bodies get 413 (default: {DEFAULT_MAX_BODY_BYTES})")
+    parser.add_argument("--state-file", type=Path, metavar="PATH",
+                        help="load the state from PATH at start (if it exists) and save it there after changes")
     parser.add_argument("--no-control", action="store_true", help="do not serve the control API under /__mock__/")
+    parser.add_argument("--control-token", metavar="TOKEN",
+                        help="require X-Mock-Token: TOKEN on control calls (needed to serve it on a non-loopback host)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     parser.add_argument("--quiet", action="store_true", help="no line per request on the console")
     for name in api_registry.AVAILABLE:
@@ -47,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> MockConfig:
+    loopback = args.host in ("127.0.0.1", "localhost", "::1") or args.host.startswith("127.")
+    control = not args.no_control and (loopback or args.control_token is not None)
+    if not args.no_control and not control:
+        print("mockserver: control API off on a non-loopback host without --control-token", file=sys.stderr)
     apis = tuple(dict.fromkeys(args.api)) if args.api else api_registry.AVAILABLE
     api_options = {}
     for name in apis:
@@ -56,7 +65,8 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     return MockConfig(
         host=args.host, port=args.port, apis=apis, demo_data=not args.empty, strict=args.strict,
         max_body_bytes=args.max_body_bytes, api_options=api_options, seed_file=args.seed,
-        control=not args.no_control, access_log=not args.quiet, log_level=args.log_level,
+        state_file=args.state_file, control=control, control_token=args.control_token,
+        access_log=not args.quiet, log_level=args.log_level,
     )
 
 
@@ -66,7 +76,7 @@ def serve(config: MockConfig) -> int:
     logging.basicConfig(level=config.log_level.upper(), format="%(message)s")
     try:
         app = create_app(config)
-    except (SeedError, ValueError) as exc:
+    except (SeedError, StateFileError, ValueError) as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
     try:

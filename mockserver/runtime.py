@@ -19,6 +19,7 @@ from .api import NO_BODY, ApiDefinition, FormBody, Reply, RequestContext
 from .errors import (
     BodyTooLarge,
     EngineError,
+    InjectedFault,
     InternalError,
     MalformedBody,
     NotAcceptable,
@@ -33,6 +34,9 @@ log = logging.getLogger("mockserver")
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
+
+
+NOTE = web.RequestKey("mock_note", dict)  # what the runtime tells the journal about a request
 
 
 class ContractViolation(Exception):
@@ -57,11 +61,25 @@ class ApiRuntime:
     def base_path(self) -> str:
         return self.spec.base_path
 
-    def reset(self, seed: Any = None, *, keep_seed: bool = True) -> None:
+    def reset(self, seed: Any = None) -> None:
         """Replace the state with a fresh one built from `seed` (default: the start-up seed)."""
-        if seed is not None or not keep_seed:
-            self.seed = seed
-        self.state = self.definition.create_state(self.options, self.seed)
+        self.state = self.definition.create_state(self.options, self.seed if seed is None else seed)
+
+    def merge(self, seed: Any) -> None:
+        """Add a seed's records to the current state."""
+        if self.definition.merge_seed is None:
+            raise ValueError(f"{self.name} cannot merge seeds; load with mode=replace")
+        self.definition.merge_seed(self.state, seed)
+
+    def snapshot(self) -> Any:
+        if self.definition.snapshot is None:
+            raise ValueError(f"{self.name} does not support --state-file")
+        return self.definition.snapshot(self.state)
+
+    def restore(self, snapshot: Any) -> None:
+        if self.definition.restore is None:
+            raise ValueError(f"{self.name} does not support --state-file")
+        self.state = self.definition.restore(self.options, snapshot)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         request_id = secrets.token_hex(8)
@@ -80,6 +98,8 @@ class ApiRuntime:
             if isinstance(exc, PathParamInvalid):
                 entry = None  # the path does not name a resource after all
             reply = self._error_reply(exc, request_id)
+            request[NOTE] = {"errors": _describe(exc, reply)}
+        request.setdefault(NOTE, {}).update(api=self.name, operation=operation.operation_id if operation else None)
         response = self._finish(reply, entry, request_id)
         if self.strict and operation is not None:
             problems = _contract_problems(operation, reply, response, contexts[0] if contexts else None)
@@ -90,6 +110,15 @@ class ApiRuntime:
                 response = self._finish(self._error_reply(InternalError(ContractViolation(message)), request_id),
                                         entry, request_id)
         return response
+
+    def fault_response(self, request: web.Request, status: int) -> web.Response:
+        """A status forced by a fault rule, in this API's envelope and with its usual headers."""
+        request_id = secrets.token_hex(8)
+        try:
+            entry: PathEntry | None = self.router.resolve_path(request.path)[0]
+        except EngineError:
+            entry = None
+        return self._finish(self._error_reply(InjectedFault(status), request_id), entry, request_id)
 
     async def _serve(self, request: web.Request, operation: Operation, path_params: dict[str, Any],
                      request_id: str, contexts: list[RequestContext]) -> Reply:
@@ -120,6 +149,15 @@ class ApiRuntime:
         except Exception:  # not an error the API knows: a bug in the mock
             log.exception("unhandled error in %s", self.name, exc_info=exc)
             return self.definition.render_error(InternalError(exc), request_id)
+
+
+def _describe(exc: Exception, reply: Reply) -> list[str]:
+    """Why a request was refused, for the journal: the schema violations, else the error body."""
+    violations = getattr(exc, "violations", None)
+    if violations:
+        return [f"{v.location} {v.field or '<root>'}: {v.message}" for v in violations[:20]]
+    body = reply.body if reply.body is not NO_BODY else ""
+    return [jsonio.dumps(body).decode("utf-8")[:500]] if body != "" else [type(exc).__name__]
 
 
 def _contract_problems(operation: Operation, reply: Reply, response: web.Response,
@@ -256,7 +294,10 @@ def _options_reply(entry: PathEntry) -> Reply:
 
 
 def _to_response(reply: Reply) -> web.Response:
-    if reply.body is NO_BODY:
+    if reply.content_type is not None:
+        body = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
+        response = web.Response(status=reply.status, body=body, content_type=reply.content_type)
+    elif reply.body is NO_BODY:
         response = web.Response(status=reply.status)
     else:
         response = web.Response(status=reply.status, body=jsonio.dumps(reply.body), content_type="application/json")

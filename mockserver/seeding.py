@@ -1,4 +1,8 @@
-"""Seed files: YAML or JSON documents with one section per API (`ufdl:`, `testiny:`)."""
+"""Seed files: YAML or JSON documents with one section per API (`ufdl:`, `testiny:`).
+
+They are checked against the published schema (`Seed` in openapi/control.yaml) with errors that
+name the file, the place in the file and what is wrong.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +13,44 @@ from typing import Any
 import yaml
 
 DEMO_SEED = Path(__file__).resolve().parent / "data" / "demo-seed.yaml"
+SEED_SCHEMA = "/components/schemas/Seed"
 
 
 class SeedError(ValueError):
-    """A seed file that cannot be used; the message names the file and what is wrong."""
+    """A seed that cannot be used; the message names the file and what is wrong."""
 
 
 def load_seed_file(path: Path) -> dict[str, Any]:
+    path = Path(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SeedError(f"{path}: cannot read seed file ({exc.strerror})") from None
+    is_json = path.suffix.lower() == ".json"
     try:
-        data = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
+        data = json.loads(text) if is_json else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
-        raise SeedError(f"{path}: not valid {'JSON' if str(path).endswith('.json') else 'YAML'}: {exc}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise SeedError(f"{path}: a seed file must be a mapping of API name to its data")
+        raise SeedError(f"{path}: not valid {'JSON' if is_json else 'YAML'}: {exc}") from None
+    return check_seed(data if data is not None else {}, str(path))
+
+
+def check_seed(data: Any, source: str = "seed") -> dict[str, Any]:
+    """Validate a seed document against the published schema; raise SeedError listing every problem."""
+    from .spec import compile_spec, find_spec_file, load_document
+
+    validator = compile_spec(load_document(find_spec_file("control.yaml")), "urn:mockserver:control").validator(SEED_SCHEMA)
+    violations = validator.violations(data, "seed")
+    if violations:
+        lines = [f"  at {_place(v.path)}: {v.message}" for v in violations[:10]]
+        raise SeedError(f"{source}: does not match the seed schema:\n" + "\n".join(lines))
     return data
+
+
+def _place(path: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "<top level>"
 
 
 def demo_seed() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from . import options as opts
 from .access import authenticate
 from .accounts import HANDLERS as ACCOUNT_HANDLERS
 from .errors import finish_response, render_error
+from . import snapshot
 from .projects import HANDLERS as PROJECT_HANDLERS
 from .state import UfdlState
 
@@ -44,4 +45,7 @@ API = ApiDefinition(
     options_from_args=opts.options_from_args,
     banner=banner,
     dump_state=UfdlState.dump,
+    snapshot=snapshot.snapshot,
+    restore=snapshot.restore,
+    merge_seed=snapshot.merge_seed,
 )

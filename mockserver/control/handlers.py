@@ -1,0 +1,149 @@
+"""Handlers of the control API, its token check and its error envelope `{"detail", "errors"?}`."""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Any
+
+from ..api import Reply, RequestContext
+from ..errors import (
+    BodyTooLarge,
+    EngineError,
+    MalformedBody,
+    MethodNotAllowed,
+    NotAcceptable,
+    PathParamInvalid,
+    RequestInvalid,
+    RouteNotFound,
+    UnsupportedMediaType,
+)
+from ..keys import RUNTIMES
+
+DASHBOARD = Path(__file__).resolve().parent / "dashboard.html"
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, detail: str, errors: list[str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.errors = status, detail, errors
+
+
+def authenticate(ctx: RequestContext) -> None:
+    token = ctx.state.token
+    if token is None or ctx.operation.operation_id == "health":
+        return
+    given = ctx.request.headers.get("X-Mock-Token") or ctx.request.query.get("token") or ""
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise ControlError(401, "This control API needs the X-Mock-Token header (or ?token=).")
+
+
+def render_error(error: Exception, request_id: str) -> Reply:
+    if isinstance(error, ControlError):
+        body: dict[str, Any] = {"detail": error.detail}
+        if error.errors:
+            body["errors"] = error.errors
+        return Reply(error.status, body)
+    simple = {RouteNotFound: (404, "No such control endpoint."), PathParamInvalid: (404, "No such control endpoint."),
+              MalformedBody: (400, "The body is not valid JSON."), UnsupportedMediaType: (415, "Send JSON."),
+              BodyTooLarge: (413, "The body is too large."), NotAcceptable: (406, "This endpoint answers JSON.")}
+    for kind, (status, detail) in simple.items():
+        if isinstance(error, kind):
+            return Reply(status, {"detail": detail})
+    if isinstance(error, MethodNotAllowed):
+        return Reply(405, {"detail": f"Method {error.method} not allowed here."}, {"Allow": ", ".join(error.allowed)})
+    if isinstance(error, RequestInvalid):
+        errors = [f"{v.location} {v.field or '<root>'}: {v.message}" for v in error.violations[:10]]
+        return Reply(400, {"detail": "Invalid request.", "errors": errors})
+    if isinstance(error, EngineError):
+        return Reply(500, {"detail": f"Internal error in the mock: {type(error).__name__}"})
+    raise error
+
+
+def _runtimes(ctx: RequestContext) -> list[Any]:
+    runtimes = ctx.request.app[RUNTIMES]
+    wanted = ctx.query.get("api")
+    selected = [r for r in runtimes if wanted in (None, r.name)]
+    if not selected:
+        raise ControlError(404, f"No API named {wanted!r}; served: {', '.join(r.name for r in runtimes)}.")
+    return selected
+
+
+def _changed(ctx: RequestContext) -> None:
+    if ctx.state.state_file is not None:
+        ctx.state.state_file.changed()
+
+
+def dashboard(ctx: RequestContext) -> Reply:
+    return Reply(200, DASHBOARD.read_text(encoding="utf-8"), content_type="text/html")
+
+
+def health(ctx: RequestContext) -> Reply:
+    return Reply(200, {"status": "ok", "apis": {r.name: r.base_path or "/" for r in ctx.request.app[RUNTIMES]}})
+
+
+def reset(ctx: RequestContext) -> Reply:
+    runtimes = _runtimes(ctx)
+    for runtime in runtimes:
+        runtime.reset()
+    _changed(ctx)
+    return Reply(200, {"reset": [r.name for r in runtimes]})
+
+
+def load_seed(ctx: RequestContext) -> Reply:
+    seed = ctx.validated_body()  # checked against the Seed schema by the engine
+    runtimes = [r for r in _runtimes(ctx) if r.name in seed]
+    merge = ctx.query.get("mode") == "merge"
+    for runtime in runtimes:
+        try:
+            runtime.merge(seed[runtime.name]) if merge else runtime.reset(seed[runtime.name])
+        except (ValueError, KeyError) as exc:
+            raise ControlError(400, f"{runtime.name}: {exc}") from None
+    _changed(ctx)
+    return Reply(200, {"seeded": [r.name for r in runtimes]})
+
+
+def dump_state(ctx: RequestContext) -> Reply:
+    dump = {}
+    for runtime in _runtimes(ctx):
+        dumper = runtime.definition.dump_state
+        dump[runtime.name] = dumper(runtime.state) if dumper else None
+    return Reply(200, dump)
+
+
+def journal(ctx: RequestContext) -> Reply:
+    log = ctx.state.journal
+    entries = log.entries(limit=ctx.query.get("limit"), api=ctx.query.get("api"), failed=bool(ctx.query.get("failed")))
+    return Reply(200, {"capacity": log.capacity, "entries": [e.to_json() for e in entries]})
+
+
+def clear_journal(ctx: RequestContext) -> Reply:
+    ctx.state.journal.clear()
+    return Reply(204)
+
+
+def list_faults(ctx: RequestContext) -> Reply:
+    return Reply(200, [rule.to_json() for rule in ctx.state.faults.rules])
+
+
+def add_fault(ctx: RequestContext) -> Reply:
+    rule = ctx.state.faults.add(dict(ctx.validated_body()))
+    return Reply(201, rule.to_json())
+
+
+def clear_faults(ctx: RequestContext) -> Reply:
+    ctx.state.faults.clear()
+    return Reply(204)
+
+
+def delete_fault(ctx: RequestContext) -> Reply:
+    if not ctx.state.faults.remove(ctx.path_params["id"]):
+        raise ControlError(404, f"No fault rule #{ctx.path_params['id']}.")
+    return Reply(204)
+
+
+HANDLERS = {
+    "dashboard": dashboard, "health": health, "reset": reset, "load_seed": load_seed, "dump_state": dump_state,
+    "journal": journal, "clear_journal": clear_journal, "list_faults": list_faults, "add_fault": add_fault,
+    "clear_faults": clear_faults, "delete_fault": delete_fault,
+}

@@ -1,0 +1,197 @@
+"""The control API under /__mock__/: health, reset, seeds, state, journal, faults, token, CORS."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import pytest
+
+ADMIN = {"username": "admin", "password": "admin"}
+
+
+async def token(client) -> dict[str, str]:
+    response = await client.post("/v1/auth/obtain", json=ADMIN)
+    return {"Authorization": f"Bearer {(await response.json())['access']}"}
+
+
+async def project_names(client) -> list[str]:
+    response = await client.post("/v1/projects/list", headers=await token(client), json={"include_inactive": True})
+    return [p["name"] for p in await response.json()]
+
+
+async def test_health_names_the_served_apis(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    response = await client.get("/__mock__/health")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok", "apis": {"ufdl": "/"}}
+
+
+async def test_reset_goes_back_to_the_start_up_data(make_mock):
+    client = await make_mock(apis=("ufdl",), demo_data=True)
+    before = await project_names(client)
+    headers = await token(client)
+    created = await client.post("/v1/projects/create", headers=headers, json={"name": "scratch", "team": 1})
+    assert created.status == 201
+    assert "scratch" in await project_names(client)
+    response = await client.post("/__mock__/reset")
+    assert response.status == 200 and await response.json() == {"reset": ["ufdl"]}
+    assert await project_names(client) == before
+
+
+async def test_reset_of_an_unknown_api_is_404(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    response = await client.post("/__mock__/reset?api=nope")
+    assert response.status == 404
+    assert "nope" in (await response.json())["detail"]
+
+
+async def test_seed_replace_then_merge(make_mock):
+    client = await make_mock(apis=("ufdl",), demo_data=True)
+    seed = {"ufdl": {"teams": [{"name": "vision"}], "projects": [{"name": "Cats", "team": "vision"}]}}
+    response = await client.post("/__mock__/seed", json=seed)
+    assert response.status == 200 and await response.json() == {"seeded": ["ufdl"]}
+    assert await project_names(client) == ["Cats"]
+    more = {"ufdl": {"projects": [{"name": "Dogs", "team": "vision", "deleted": True}]}}
+    assert (await client.post("/__mock__/seed?mode=merge", json=more)).status == 200
+    assert await project_names(client) == ["Cats", "Dogs"]
+
+
+async def test_a_seed_that_breaks_the_schema_is_refused_with_the_place_of_each_error(make_mock):
+    client = await make_mock(apis=("ufdl",), demo_data=True)
+    seed = {"ufdl": {"projects": [{"name": "x"}], "teams": "vision"}, "other": {}}
+    response = await client.post("/__mock__/seed", json=seed)
+    assert response.status == 400
+    errors = (await response.json())["errors"]
+    assert any("ufdl.teams" in e for e in errors)
+    assert any("ufdl.projects.0" in e and "'team' is a required property" in e for e in errors)
+    assert any("'other' was unexpected" in e for e in errors)
+    assert await project_names(client) != []  # nothing changed
+
+
+async def test_a_seed_naming_an_unknown_team_is_refused(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    response = await client.post("/__mock__/seed", json={"ufdl": {"projects": [{"name": "x", "team": "ghost"}]}})
+    assert response.status == 400
+    assert "ghost" in (await response.json())["detail"]
+
+
+async def test_state_dump_shows_every_record(make_mock):
+    client = await make_mock(apis=("ufdl",), demo_data=True)
+    state = await (await client.get("/__mock__/state")).json()
+    assert {u["username"] for u in state["ufdl"]["users"]} >= {"admin", "alice", "bob"}
+    deleted = [p for p in state["ufdl"]["projects"] if p["deletion_time"]]
+    assert [p["name"] for p in deleted] == ["Old experiments"]
+
+
+async def test_journal_records_requests_newest_first_with_the_reasons_of_rejections(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    headers = await token(client)
+    await client.post("/v1/projects/list", headers=headers,
+                      json={"expressions": [{"type": "exact", "field": "name"}]})
+    await client.get("/v1/projects/1", headers=headers)
+    entries = (await (await client.get("/__mock__/journal")).json())["entries"]
+    assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+        ("GET", "/v1/projects/1", 404), ("POST", "/v1/projects/list", 400), ("POST", "/v1/auth/obtain", 200)]
+    rejected = entries[1]
+    assert rejected["operation"] == "projects_list" and rejected["api"] == "ufdl"
+    assert '"type": "exact"' in rejected["request_body"]
+    assert rejected["errors"] and "Unable to parse JSON" in rejected["errors"][0]
+    assert entries[2]["errors"] == []
+    failed = (await (await client.get("/__mock__/journal?failed=true&limit=1")).json())["entries"]
+    assert [e["status"] for e in failed] == [404]
+    assert (await client.delete("/__mock__/journal")).status == 204
+    assert (await (await client.get("/__mock__/journal")).json())["entries"] == []
+
+
+async def test_fault_with_a_status_answers_in_the_api_envelope_and_runs_out_after_count(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    headers = await token(client)
+    rule = await client.post("/__mock__/faults", json={"method": "POST", "path": "/v1/projects/*", "status": 503,
+                                                        "count": 1})
+    assert rule.status == 201
+    first = await client.post("/v1/projects/list", headers=headers)
+    assert first.status == 503
+    assert await first.json() == {"detail": "Fault injected by the mock's control API."}
+    assert first.headers["Allow"] == "POST, OPTIONS"
+    assert (await client.post("/v1/projects/list", headers=headers)).status == 200
+    assert await (await client.get("/__mock__/faults")).json() == []
+
+
+async def test_fault_latency_delays_matching_requests_only(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    headers = await token(client)
+    await client.post("/__mock__/faults", json={"path": "/v1/projects/list", "latency_ms": 300})
+    started = time.perf_counter()
+    assert (await client.post("/v1/projects/list", headers=headers)).status == 200
+    assert time.perf_counter() - started >= 0.3
+    started = time.perf_counter()
+    await client.get("/v1/projects/1", headers=headers)
+    assert time.perf_counter() - started < 0.3
+
+
+async def test_fault_drop_closes_the_connection_and_rules_can_be_deleted(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    rule = await (await client.post("/__mock__/faults", json={"path": "/v1/*", "drop": True})).json()
+    with pytest.raises(aiohttp.ClientError):
+        await client.post("/v1/projects/list")
+    assert (await client.delete(f"/__mock__/faults/{rule['id']}")).status == 204
+    assert (await client.delete(f"/__mock__/faults/{rule['id']}")).status == 404
+    assert (await client.post("/v1/projects/list")).status == 401
+
+
+async def test_fault_with_probability_zero_never_fires(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    await client.post("/__mock__/faults", json={"status": 500, "probability": 0})
+    statuses = {(await client.post("/v1/projects/list")).status for _ in range(20)}
+    assert statuses == {401}
+
+
+async def test_invalid_fault_rule_is_refused(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    response = await client.post("/__mock__/faults", json={"path": "/v1/*"})  # no effect given
+    assert response.status == 400
+    assert (await client.post("/__mock__/faults", json={"status": 200})).status == 400
+
+
+async def test_control_token_is_required_when_configured(make_mock):
+    client = await make_mock(apis=("ufdl",), control_token="s3cret")
+    assert (await client.get("/__mock__/health")).status == 200  # readiness checks need no token
+    assert (await client.get("/__mock__/state")).status == 401
+    assert (await client.get("/__mock__/state", headers={"X-Mock-Token": "wrong"})).status == 401
+    assert (await client.get("/__mock__/state", headers={"X-Mock-Token": "s3cret"})).status == 200
+    assert (await client.get("/__mock__/state?token=s3cret")).status == 200
+
+
+async def test_control_api_can_be_switched_off(make_mock):
+    client = await make_mock(apis=("ufdl",), control=False)
+    response = await client.get("/__mock__/health")
+    assert response.status == 404
+    assert await response.json() == {"detail": "Not found."}
+
+
+async def test_cors_preflight_allows_the_methods_of_the_path_and_authorization(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    response = await client.options("/v1/projects/5", headers={
+        "Origin": "http://localhost:3000", "Access-Control-Request-Method": "PATCH",
+        "Access-Control-Request-Headers": "authorization, content-type"})
+    assert response.status == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Methods"] == "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+    assert "authorization" in response.headers["Access-Control-Allow-Headers"].lower()
+
+
+async def test_dashboard_page_is_served(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    response = await client.get("/__mock__/")
+    assert response.status == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "mockserver" in await response.text()
+
+
+async def test_many_concurrent_requests_are_all_journaled(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    await asyncio.gather(*(client.get(f"/v1/projects/{i}") for i in range(1, 51)))
+    entries = (await (await client.get("/__mock__/journal")).json())["entries"]
+    assert len(entries) == 50 and len({e["id"] for e in entries}) == 50
