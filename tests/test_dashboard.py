@@ -1,0 +1,60 @@
+"""The dashboard in a real headless browser (Debian's Chromium driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from server_process import ServerProcess, admin_headers
+
+CHROMIUM = os.environ.get("MOCKSERVER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install chromium)")
+
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser_page():
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        page = browser.new_page()
+        yield page
+        browser.close()
+
+
+def test_dashboard_shows_state_and_journal_live_and_its_buttons_work(browser_page, tmp_path):
+    page = browser_page
+    with ServerProcess("--api", "ufdl") as server:
+        page.goto(server.url + "/__mock__/")
+        state = page.locator("#apis")
+        state.get_by_text("Alpha", exact=True).wait_for()
+        deleted_row = page.locator("tr.deleted", has_text="Old experiments")
+        assert deleted_row.count() == 1  # soft-deleted projects are marked
+
+        headers = admin_headers(server)
+        server.post("/v1/projects/create", headers=headers, json={"name": "Live one", "team": 1})
+        server.post("/v1/projects/list", headers=headers, json={"expressions": "nope"})
+        state.get_by_text("Live one", exact=True).wait_for(timeout=5000)
+        failed = page.locator("#journal tr.failed", has_text="/v1/projects/list")
+        failed.first.wait_for(timeout=5000)
+        assert "Unable to parse JSON" in failed.first.inner_text()
+        page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+        page.click("#reset")
+        state.get_by_text("Live one", exact=True).wait_for(state="detached", timeout=5000)
+        assert server.post("/v1/projects/list", headers=headers).json()[-1]["name"] != "Live one"
+
+        page.fill("#seed", '{"ufdl": {"teams": [{"name": "vision"}], "projects": [{"name": "Cats", "team": "vision"}]}}')
+        page.click("#load-seed")
+        page.locator("#message", has_text="Loaded: ufdl").wait_for(timeout=5000)
+        state.get_by_text("Cats", exact=True).wait_for(timeout=5000)
+        assert [p["name"] for p in server.post("/v1/projects/list", headers=headers).json()] == ["Cats"]
+
+        page.fill("#seed", '{"ufdl": {"projects": [{"name": "no team"}]}}')
+        page.click("#load-seed")
+        page.locator("#message.error-text").wait_for(timeout=5000)
+        assert "team" in page.inner_text("#message")
