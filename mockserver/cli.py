@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -80,7 +81,7 @@ def serve(config: MockConfig) -> int:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(_serve_until_stopped(app, config))
+        run(_serve_until_stopped(app, config))
     except OSError as exc:
         print(f"mockserver: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
         return 1
@@ -118,6 +119,15 @@ async def _serve_until_stopped(app: web.Application, config: MockConfig) -> None
     finally:
         print("mockserver: shutting down", flush=True)
         await runner.cleanup()  # finishes in-flight requests first
+
+
+def run(coroutine: Any) -> Any:
+    """Run the server on uvloop when it is installed, else on asyncio's default loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
 
 
 def check_spec(paths: list[str]) -> int:

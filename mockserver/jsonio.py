@@ -20,8 +20,14 @@ def _reject_constant(name: str) -> Any:
     raise ValueError("Out of range float values are not permitted")
 
 
+MAX_DEPTH = 100  # deeper documents are refused: validators and reprs recurse over them
+
+
 def loads(data: bytes | str) -> Any:
     """Parse JSON strictly (no NaN/Infinity). Raises ValueError with the stdlib's message."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(raw) > MAX_DEPTH:
+        raise ValueError(f"Maximum nesting depth of {MAX_DEPTH} exceeded")
     if orjson is not None:
         try:
             return orjson.loads(data)
@@ -29,6 +35,28 @@ def loads(data: bytes | str) -> Any:
             pass  # re-parse below: either the stdlib accepts it, or we want its message
     text = data.decode("utf-8") if isinstance(data, bytes) else data
     return json.loads(text, parse_constant=_reject_constant)
+
+
+def _depth(raw: bytes) -> int:
+    """Nesting depth of a JSON text (brackets inside strings are skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
 
 
 def dumps(value: Any) -> bytes:
