@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
     parser.add_argument("--api", action="append", choices=api_registry.AVAILABLE, metavar="NAME",
-                        help="serve only this API (repeatable; default: all of " + ", ".join(api_registry.AVAILABLE) + ")")
+                        help=f"serve only this API (repeatable; default: all of {', '.join(api_registry.AVAILABLE)})")
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--empty", action="store_true",
                       help="start without demo data: only each API's built-in account (the clean slate for CI)")

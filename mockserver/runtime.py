@@ -50,7 +50,10 @@ class ApiRuntime:
         self.name = definition.name
         self.options = options if options is not None else definition.default_options
         self.strict = strict
-        self.spec = spec or compile_spec(load_document(find_spec_file(definition.spec_file)), f"urn:mockserver:{definition.name}")
+        if spec is None:
+            document = load_document(find_spec_file(definition.spec_file))
+            spec = compile_spec(document, f"urn:mockserver:{definition.name}")
+        self.spec = spec
         _check_handlers(definition, self.spec)
         self.router = Router(self.spec, optional_trailing_slash=definition.optional_trailing_slash)
         self.seed = seed
@@ -206,7 +209,8 @@ def _query_params(request: web.Request, operation) -> tuple[dict[str, Any], list
     for param in operation.query_params:
         if param.name not in request.query:
             if param.required:
-                violations.append(Violation("query", (param.name,), f"'{param.name}' is a required property", "required"))
+                message = f"'{param.name}' is a required property"
+                violations.append(Violation("query", (param.name,), message, "required"))
             continue
         if param.kind == "array":
             value: Any = request.query.getall(param.name)

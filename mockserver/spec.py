@@ -124,7 +124,8 @@ def compile_spec(document: dict[str, Any], uri: str = "urn:mockserver:spec") -> 
             raw = path_item.get(method.lower())
             if raw is None:
                 continue
-            op = _compile_operation(factory, document, template, method, raw, shared, f"{pointer}/{method.lower()}", global_security)
+            op_pointer = f"{pointer}/{method.lower()}"
+            op = _compile_operation(factory, document, template, method, raw, shared, op_pointer, global_security)
             if op.operation_id in spec.operations:
                 raise SpecError(f"duplicate operationId {op.operation_id!r}")
             spec.operations[op.operation_id] = op
@@ -137,7 +138,9 @@ def _compile_operation(factory, document, template, method, raw, shared, pointer
     if not operation_id:
         raise SpecError(f"{method} {template}: every operation needs an operationId")
     params: dict[tuple[str, str], Parameter] = {}
-    for index, (source, base) in enumerate([(shared, pointer.rsplit("/", 1)[0] + "/parameters"), (raw.get("parameters", []), pointer + "/parameters")]):
+    path_level = pointer.rsplit("/", 1)[0] + "/parameters"
+    sources = [(shared, path_level), (raw.get("parameters", []), pointer + "/parameters")]
+    for source, base in sources:
         for i, entry in enumerate(source):
             param, param_pointer = _deref(document, entry, f"{base}/{i}")
             schema, schema_pointer = _deref(document, param.get("schema", {}), param_pointer + "/schema")
