@@ -1,7 +1,7 @@
 """`create_app(config)`: the aiohttp application serving the selected APIs and the control API.
 
-Middlewares, outermost first: `observe` (journal, console line, state-file trigger, last-resort
-500 guard), `cors` (any origin; preflights answered), `faults` (rules from the control API).
+One middleware, `edge`, does what surrounds every request: fault rules, CORS, the journal, the
+console line, the state-file trigger and a last-resort 500 guard.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def create_app(config: MockConfig | None = None, *, definitions: Iterable[ApiDef
                seeds: dict | None = None) -> web.Application:
     """Build the application. `definitions` overrides the API registry (tests use broken variants)."""
     config = config or MockConfig()
-    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[observe, cors, faults])
+    app = web.Application(client_max_size=config.max_body_bytes, middlewares=[edge])
     app[CONFIG] = config
     app[RUNTIMES] = build_runtimes(config, definitions, seeds)
     plane = ControlPlane(token=config.control_token)
@@ -96,15 +96,46 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
 
 
 @web.middleware
-async def faults(request: web.Request, handler: HandlerType) -> web.StreamResponse:
+async def edge(request: web.Request, handler: HandlerType) -> web.StreamResponse:
+    """Everything around a request, in one middleware (each layer costs on every request):
+    fault rules, CORS headers, the journal entry and console line, the state-file trigger, and a
+    last-resort guard that turns an escaped exception into a 500."""
+    started = time.perf_counter()
+    app = request.app
+    plane = app[PLANE]
+    control = _is_control(request)
+    try:
+        response = None
+        if plane.faults.rules and not control:
+            response = await _apply_fault(request)
+        if response is None:
+            response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error for %s %s", request.method, request.path)
+        response = web.json_response({"detail": "Internal error in the mock server."}, status=500)
+    _cors(request, response)
+    elapsed = (time.perf_counter() - started) * 1000
+    if not control:
+        body = request._read_bytes if request.body_exists else None  # only what a handler already read
+        plane.journal.record(method=request.method, path=request.path, query=request.query_string,
+                             status=response.status, duration_ms=elapsed, body=body, note=request.get(NOTE))
+        if plane.state_file is not None and request.method not in SAFE_METHODS and response.status < 400:
+            plane.state_file.changed()
+    if app[CONFIG].access_log:
+        access_log.info("%s %s %s %.1fms", request.method, request.path_qs, response.status, elapsed)
+    return response
+
+
+async def _apply_fault(request: web.Request) -> web.StreamResponse | None:
     """Apply the first matching fault rule: latency, a forced status, or a dropped connection."""
-    rules = request.app[PLANE].faults
-    if not rules.rules or _is_control(request):
-        return await handler(request)
     runtime = runtime_for(request.app, request.path)
-    rule = rules.pick(request.method, request.path, runtime.name if runtime else None)
+    rule = request.app[PLANE].faults.pick(request.method, request.path, runtime.name if runtime else None)
     if rule is None:
-        return await handler(request)
+        return None
     request[NOTE] = {"fault": rule.describe(), "api": runtime.name if runtime else None}
     if rule.latency_ms:
         await asyncio.sleep(rule.latency_ms / 1000)
@@ -116,46 +147,17 @@ async def faults(request: web.Request, handler: HandlerType) -> web.StreamRespon
         if runtime is None:
             return web.json_response({"detail": "Fault injected by the mock."}, status=rule.status)
         return runtime.fault_response(request, rule.status)
-    return await handler(request)
+    return None
 
 
-@web.middleware
-async def cors(request: web.Request, handler: HandlerType) -> web.StreamResponse:
+def _cors(request: web.Request, response: web.StreamResponse) -> None:
     """Any origin may call the mock; preflights are answered with the path's allowed methods."""
-    response = await handler(request)
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    headers = response.headers
+    headers["Access-Control-Allow-Origin"] = "*"
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        allowed = response.headers.get("Allow") or "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
-        response.headers["Access-Control-Allow-Methods"] = allowed
+        headers["Access-Control-Allow-Methods"] = headers.get("Allow") or "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
         requested = request.headers.get("Access-Control-Request-Headers")
-        response.headers["Access-Control-Allow-Headers"] = requested or CORS_ALLOW_HEADERS
-        response.headers["Access-Control-Max-Age"] = "600"
+        headers["Access-Control-Allow-Headers"] = requested or CORS_ALLOW_HEADERS
+        headers["Access-Control-Max-Age"] = "600"
     else:
-        response.headers["Access-Control-Expose-Headers"] = "Allow, WWW-Authenticate, X-Request-Id"
-    return response
-
-
-@web.middleware
-async def observe(request: web.Request, handler: HandlerType) -> web.StreamResponse:
-    """Journal entry and console line per request; persistence trigger; never lets an exception out."""
-    started = time.perf_counter()
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        response = exc
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("unhandled error for %s %s", request.method, request.path)
-        response = web.json_response({"detail": "Internal error in the mock server."}, status=500)
-    elapsed = (time.perf_counter() - started) * 1000
-    plane = request.app[PLANE]
-    if not _is_control(request):
-        body = request._read_bytes if request.body_exists else None  # only what a handler already read
-        plane.journal.record(method=request.method, path=request.path, query=request.query_string,
-                             status=response.status, duration_ms=elapsed, body=body, note=request.get(NOTE))
-        if plane.state_file is not None and request.method not in SAFE_METHODS and response.status < 400:
-            plane.state_file.changed()
-    if request.app[CONFIG].access_log:
-        access_log.info("%s %s %s %.1fms", request.method, request.path_qs, response.status, elapsed)
-    return response
+        headers["Access-Control-Expose-Headers"] = "Allow, WWW-Authenticate, X-Request-Id"

@@ -7,6 +7,7 @@ content negotiation → body decoding → authentication → validation → hand
 from __future__ import annotations
 
 import inspect
+import itertools
 import logging
 import secrets
 from typing import Any
@@ -59,6 +60,8 @@ class ApiRuntime:
         self.seed = seed
         self.state = definition.create_state(self.options, seed)
         self.contract_violations: list[str] = []
+        self._id_prefix = secrets.token_hex(4)
+        self._id_counter = itertools.count(1)
 
     @property
     def base_path(self) -> str:
@@ -84,8 +87,12 @@ class ApiRuntime:
             raise ValueError(f"{self.name} does not support --state-file")
         self.state = self.definition.restore(self.options, snapshot)
 
+    def new_request_id(self) -> str:
+        """Unique per request and process: a random prefix per runtime and a counter."""
+        return f"{self._id_prefix}{next(self._id_counter):08x}"
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        request_id = secrets.token_hex(8)
+        request_id = self.new_request_id()
         entry: PathEntry | None = None
         operation: Operation | None = None
         contexts: list[RequestContext] = []
@@ -116,7 +123,7 @@ class ApiRuntime:
 
     def fault_response(self, request: web.Request, status: int) -> web.Response:
         """A status forced by a fault rule, in this API's envelope and with its usual headers."""
-        request_id = secrets.token_hex(8)
+        request_id = self.new_request_id()
         try:
             entry: PathEntry | None = self.router.resolve_path(request.path)[0]
         except EngineError:
@@ -269,8 +276,8 @@ async def _read_body(request: web.Request, ctx: RequestContext) -> None:
                     raise MalformedBody(str(exc)) from None
     except web.HTTPRequestEntityTooLarge:
         raise BodyTooLarge(limit=request.client_max_size, size=request.content_length) from None
-    except (EngineError, ValueError, AssertionError) as exc:
-        if not isinstance(exc, EngineError):  # a broken multipart body
+    except (EngineError, ValueError, AssertionError, web.RequestPayloadError) as exc:
+        if not isinstance(exc, EngineError):  # a broken multipart body, or a Content-Encoding that fails
             exc = MalformedBody(str(exc) or exc.__class__.__name__, media_type)
         ctx._body_error = exc
         return

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 BODY_PREVIEW = 4096
@@ -14,7 +15,7 @@ BODY_PREVIEW = 4096
 @dataclass
 class JournalEntry:
     id: int
-    time: str
+    time: float  # epoch seconds; formatted when the entry is read
     method: str
     path: str
     query: str
@@ -22,12 +23,15 @@ class JournalEntry:
     duration_ms: float
     api: str | None = None
     operation: str | None = None
-    request_body: str | None = None
+    request_body: Any = None  # the raw bytes; a text preview when read
     errors: list[str] = field(default_factory=list)
     fault: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["time"] = datetime.fromtimestamp(self.time, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+        data["request_body"] = _preview(self.request_body)
+        return data
 
 
 class Journal:
@@ -41,10 +45,10 @@ class Journal:
         note = note or {}
         entry = JournalEntry(
             id=next(self._ids),
-            time=datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            time=time.time(),
             method=method, path=path, query=query, status=status, duration_ms=round(duration_ms, 2),
             api=note.get("api"), operation=note.get("operation"),
-            request_body=_preview(body), errors=list(note.get("errors", [])) if status >= 400 else [],
+            request_body=body, errors=list(note.get("errors", [])) if status >= 400 else [],
             fault=note.get("fault"),
         )
         self._entries.append(entry)
