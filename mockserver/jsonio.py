@@ -17,23 +17,26 @@ except ImportError:  # pragma: no cover
 
 
 def _reject_constant(name: str) -> Any:
-    raise ValueError("Out of range float values are not permitted")
+    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
 
 
 MAX_DEPTH = 100  # deeper documents are refused: validators and reprs recurse over them
 
 
-def loads(data: bytes | str) -> Any:
+def loads(data: bytes | str, encoding: str = "utf-8") -> Any:
     """Parse JSON strictly (no NaN/Infinity). Raises ValueError with the stdlib's message."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(raw) > MAX_DEPTH:
         raise ValueError(f"Maximum nesting depth of {MAX_DEPTH} exceeded")
-    if orjson is not None:
+    if orjson is not None and encoding.lower().replace("-", "").replace("_", "") == "utf8":
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass  # re-parse below: either the stdlib accepts it, or we want its message
-    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    try:
+        text = data.decode(encoding) if isinstance(data, bytes) else data
+    except LookupError:
+        raise ValueError(f"unknown encoding: {encoding}") from None
     return json.loads(text, parse_constant=_reject_constant)
 
 

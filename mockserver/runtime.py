@@ -28,7 +28,7 @@ from .errors import (
     UnsupportedMediaType,
 )
 from .router import PathEntry, Router
-from .spec import ApiSpec, Operation, SpecError, compile_spec, find_spec_file, load_document
+from .spec import ApiSpec, Operation, SpecError, load_spec
 from .validation import Violation, coerce_parameter
 
 log = logging.getLogger("mockserver")
@@ -51,10 +51,7 @@ class ApiRuntime:
         self.name = definition.name
         self.options = options if options is not None else definition.default_options
         self.strict = strict
-        if spec is None:
-            document = load_document(find_spec_file(definition.spec_file))
-            spec = compile_spec(document, f"urn:mockserver:{definition.name}")
-        self.spec = spec
+        self.spec = spec or load_spec(definition.spec_file, definition.name)
         _check_handlers(definition, self.spec)
         self.router = Router(self.spec, optional_trailing_slash=definition.optional_trailing_slash)
         self.seed = seed
@@ -98,7 +95,10 @@ class ApiRuntime:
         contexts: list[RequestContext] = []
         try:
             entry, raw_params = self.router.resolve_path(request.path)
-            path_params = _path_params(next(iter(entry.operations.values())), raw_params)
+            any_operation = next(iter(entry.operations.values()))
+            path_params = _path_params(any_operation, raw_params)
+            if request.method != "OPTIONS":
+                _negotiate(request, any_operation)  # content negotiation comes before the method check
             operation = self.router.operation_for(entry, request.method)
             if operation is None:  # OPTIONS: describe the resource
                 reply = _options_reply(entry)
@@ -132,7 +132,7 @@ class ApiRuntime:
 
     async def _serve(self, request: web.Request, operation: Operation, path_params: dict[str, Any],
                      request_id: str, contexts: list[RequestContext]) -> Reply:
-        _negotiate(request, operation)
+        _negotiate(request, operation)  # the method's own media types (usually those of the path)
         query, violations = _query_params(request, operation)
         ctx = RequestContext(request, self, operation, path_params, query, request_id)
         contexts.append(ctx)
@@ -264,14 +264,18 @@ async def _read_body(request: web.Request, ctx: RequestContext) -> None:
                 if operation.body_required and operation.body_validator is not None:
                     ctx._violations.append(Violation("body", (), "request body is required", "required"))
                 return
-            if not _accepts(operation.body_media_types, media_type):
+            if media_type not in operation.body_media_types:
                 raise UnsupportedMediaType(header)
+            charset = _charset(header)
             if media_type == FORM:
-                text = data.decode("utf-8", errors="replace")
+                try:
+                    text = data.decode(charset, errors="replace")
+                except LookupError:
+                    raise MalformedBody(f"unknown encoding: {charset}", media_type) from None
                 ctx._body = FormBody(parse_qs(text, keep_blank_values=True))
             else:
                 try:
-                    ctx._body = jsonio.loads(data)
+                    ctx._body = jsonio.loads(data, charset)
                 except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
                     raise MalformedBody(str(exc)) from None
     except web.HTTPRequestEntityTooLarge:
@@ -286,10 +290,13 @@ async def _read_body(request: web.Request, ctx: RequestContext) -> None:
         ctx._violations.extend(operation.body_validator.violations(value, "body"))
 
 
-def _accepts(accepted: tuple[str, ...], media_type: str) -> bool:
-    if media_type in accepted:
-        return True
-    return media_type.endswith("+json") and "application/json" in accepted
+def _charset(content_type: str) -> str:
+    """The charset parameter of a Content-Type header (UTF-8 when absent)."""
+    for param in content_type.split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"')
+    return "utf-8"
 
 
 def _options_reply(entry: PathEntry) -> Reply:

@@ -36,10 +36,9 @@ def load_seed_file(path: Path) -> dict[str, Any]:
 
 def check_seed(data: Any, source: str = "seed") -> dict[str, Any]:
     """Validate a seed document against the published schema; raise SeedError listing every problem."""
-    from .spec import compile_spec, find_spec_file, load_document
+    from .spec import load_spec
 
-    spec = compile_spec(load_document(find_spec_file("control.yaml")), "urn:mockserver:control")
-    validator = spec.validator(SEED_SCHEMA)
+    validator = load_spec("control.yaml", "control").validator(SEED_SCHEMA)
     violations = validator.violations(data, "seed")
     if violations:
         lines = [f"  at {_place(v.path)}: {v.message}" for v in violations[:10]]

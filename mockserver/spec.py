@@ -6,6 +6,7 @@ media types and pre-built JSON Schema validators, so that no request ever walks 
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import re
 from dataclasses import dataclass, field
@@ -100,6 +101,17 @@ def find_spec_file(name: str) -> Path:
     if candidate.is_file():
         return candidate
     raise SpecError(f"spec file {name!r} not found (looked in the package and in {REPO_SPEC_DIR})")
+
+
+def load_spec(name: str, api: str) -> ApiSpec:
+    """The compiled spec of a file, compiled once per file version (compiled specs are read-only)."""
+    path = find_spec_file(name)
+    return _compiled(str(path), path.stat().st_mtime_ns, f"urn:mockserver:{api}")
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(path: str, mtime_ns: int, uri: str) -> ApiSpec:
+    return compile_spec(load_document(Path(path)), uri)
 
 
 def load_document(path: Path) -> dict[str, Any]:

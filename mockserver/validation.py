@@ -22,6 +22,7 @@ from referencing.jsonschema import DRAFT202012
 
 _INTEGER = re.compile(r"-?[0-9]+")
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_HUGE = 10**4000
 _BOOLEANS = {"true": True, "false": False, "1": True, "0": False}
 
 
@@ -109,10 +110,13 @@ def coerce_parameter(raw: str, kind: str) -> Any:
 
     A string that does not fit stays a string, so schema validation reports it as a type error.
     """
-    if kind == "integer" and _INTEGER.fullmatch(raw):
-        return int(raw)
-    if kind == "number" and _NUMBER.fullmatch(raw):
-        return float(raw) if any(c in raw for c in ".eE") else int(raw)
+    try:
+        if kind == "integer" and _INTEGER.fullmatch(raw):
+            return int(raw)
+        if kind == "number" and _NUMBER.fullmatch(raw):
+            return float(raw) if any(c in raw for c in ".eE") else int(raw)
+    except ValueError:  # more digits than int() converts: a number beyond any pk or limit anyway
+        return -_HUGE if raw.startswith("-") else _HUGE
     if kind == "boolean" and raw.lower() in _BOOLEANS:
         return _BOOLEANS[raw.lower()]
     return raw

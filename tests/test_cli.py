@@ -11,9 +11,9 @@ import time
 
 import pytest
 import requests
+from server_process import REPO, ServerProcess, admin_headers
 
 from mockserver.cli import build_parser, config_from_args, main
-from server_process import REPO, ServerProcess, admin_headers
 
 
 def test_help_lists_every_option(capsys):

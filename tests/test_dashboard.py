@@ -6,7 +6,6 @@ import os
 import shutil
 
 import pytest
-
 from server_process import ServerProcess, admin_headers
 
 CHROMIUM = os.environ.get("MOCKSERVER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

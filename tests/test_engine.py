@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from toy_api import TOY
 
 from mockserver import MockConfig, create_app
 from mockserver.app import RUNTIMES
 from mockserver.spec import SpecError
-from toy_api import TOY
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ from typing import Any
 
 from ...api import ApiDefinition
 from . import options as opts
+from . import snapshot
 from .access import authenticate
 from .accounts import HANDLERS as ACCOUNT_HANDLERS
 from .errors import finish_response, render_error
-from . import snapshot
 from .projects import HANDLERS as PROJECT_HANDLERS
 from .state import UfdlState
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...api import NO_BODY, Reply, RequestContext
+from . import errors as e
+from . import filters
 from . import serializers as s
 from .access import require_admin, require_object_level, require_user
 from .errors import Detail, FieldErrors, NotAuthenticated, PermissionDenied, schema_failure
@@ -17,23 +19,24 @@ def _token_error(message: str) -> NotAuthenticated:
     return NotAuthenticated(message, code="token_not_valid")
 
 
-def _text(max_length: int, trim: bool = True):
-    return lambda v: s.char_field(v, max_length=max_length, trim=trim)
+def _text(max_length: int | None):
+    """A DRF CharField (trimmed, not blank); simplejwt's fields, its PasswordField too, have no max_length."""
+    return lambda v: s.char_field(v, max_length=max_length)
 
 
 # -- auth ---------------------------------------------------------------------------------------
 
 def auth_obtain(ctx: RequestContext) -> Reply:
     data = s.validate(s.as_data(ctx.parsed_body()),
-                      {"username": _text(150), "password": _text(128, trim=False)}, partial=False)
+                      {"username": _text(None), "password": _text(None)}, partial=False)
     user = ctx.state.check_password(data["username"], data["password"])
     if user is None:
-        raise NotAuthenticated(NO_ACCOUNT, code="no_active_account")
+        raise NotAuthenticated(NO_ACCOUNT)  # DRF's own AuthenticationFailed: no `code` in the body
     return Reply(200, ctx.state.tokens.pair(user.pk))
 
 
 def _read_token(ctx: RequestContext, field: str) -> Any:
-    data = s.validate(s.as_data(ctx.parsed_body()), {field: _text(10_000, trim=False)}, partial=False)
+    data = s.validate(s.as_data(ctx.parsed_body()), {field: _text(None)}, partial=False)
     try:
         return ctx.state.tokens.read(data[field])
     except TokenError as exc:
@@ -54,25 +57,36 @@ def auth_verify(ctx: RequestContext) -> Reply:
 
 # -- users --------------------------------------------------------------------------------------
 
-USER_TEXT_FIELDS = {"email": 254, "first_name": 150, "last_name": 150}
+USER_TEXT_FIELDS = {"first_name": 150, "last_name": 150}  # optional, may be blank
+
+
+def _username(ctx: RequestContext):
+    def rule(value: Any) -> str:
+        name = s.char_field(value, max_length=150)
+        if not s.USERNAME.fullmatch(name):
+            raise ValueError([e.BAD_USERNAME])
+        if ctx.state.user_named(name) is not None:
+            raise ValueError([e.USERNAME_TAKEN])
+        return name
+    return rule
 
 
 def users_create(ctx: RequestContext) -> Reply:
     require_admin(ctx)
     data = s.as_data(ctx.parsed_body())
-    fields = {"username": _text(150), "password": _text(128, trim=False)}
-    optional = {name: (lambda v, n=size: s.char_field(v, max_length=n, allow_blank=True)) for name, size in USER_TEXT_FIELDS.items()}
-    clean = s.validate(data, fields, partial=False)
-    clean.update(s.validate(data, optional, partial=True))
-    if ctx.state.user_named(clean["username"]) is not None:
-        raise FieldErrors({"username": ["A user with that username already exists."]})
+    fields = {"username": _username(ctx), "password": _text(128)}
+    for name, size in USER_TEXT_FIELDS.items():
+        fields[name] = lambda v, n=size: s.char_field(v, max_length=n, allow_blank=True)
+    fields["email"] = s.email_field
+    clean = s.validate(data, fields, partial=False, optional={"first_name", "last_name", "email"})
     user = ctx.state.create_user(clean.pop("username"), clean.pop("password"), **clean)
     return Reply(201, user.to_json())
 
 
 def users_list(ctx: RequestContext) -> Reply:
     require_admin(ctx)
-    return Reply(200, [u.to_json() for u in ctx.state.users.values()])
+    spec = filters.read_spec(ctx)
+    return Reply(200, [u.to_json() for u in filters.apply(ctx.state.users.values(), spec, ctx.state, "user")])
 
 
 def users_retrieve(ctx: RequestContext) -> Reply:
@@ -95,12 +109,12 @@ def teams_create(ctx: RequestContext) -> Reply:
 
 def teams_list(ctx: RequestContext) -> Reply:
     user = require_user(ctx)
-    ctx.parsed_body()
+    spec = filters.read_spec(ctx)
     teams = ctx.state.teams.values()
     if not user.is_admin:
         mine = ctx.state.teams_of(user)
         teams = [t for t in teams if t.pk in mine]
-    return Reply(200, [ctx.state.team_json(t) for t in teams])
+    return Reply(200, [ctx.state.team_json(t) for t in filters.apply(teams, spec, ctx.state, "team")])
 
 
 def _team(ctx: RequestContext):
@@ -121,6 +135,16 @@ def teams_destroy(ctx: RequestContext) -> Reply:
     return Reply(204)
 
 
+def _member_user(ctx: RequestContext, username: str):
+    """The user a membership call names, looked up before the team (400 "Bad name" otherwise)."""
+    user = ctx.state.user_named(username)
+    if user is None:
+        raise Detail(f"Bad name '{username}': No user with this username exists")
+    if not user.is_active:
+        raise Detail(f"Bad name '{username}': This user is no longer active")
+    return user
+
+
 def teams_memberships(ctx: RequestContext) -> Reply:
     body = ctx.parsed_body()
     spec = {} if body is NO_BODY else body
@@ -128,9 +152,7 @@ def teams_memberships(ctx: RequestContext) -> Reply:
     ctx.validated = True
     if violations:
         raise schema_failure(spec, violations[0].message)
-    user = ctx.state.user_named(spec["username"])
-    if user is None:
-        raise Detail(f"Bad name '{spec['username']}': No user with this username exists")
+    user = _member_user(ctx, spec["username"])
     team = ctx.state.get_team(ctx.path_params["pk"])
     actor = require_object_level(ctx, team.pk, "A")
     method, permissions = spec["method"], spec.get("permissions", "R")
@@ -145,12 +167,12 @@ def teams_memberships(ctx: RequestContext) -> Reply:
 
 
 def teams_permissions(ctx: RequestContext) -> Reply:
-    team = _team(ctx)
-    require_object_level(ctx, team.pk, "A")
     username = ctx.path_params["username"]
     user = ctx.state.user_named(username)
     if user is None:
         raise Detail(f"Bad name '{username}': No user with this username exists")
+    team = _team(ctx)
+    require_object_level(ctx, team.pk, "A")
     level = ctx.state.level(user, team.pk)
     if level is None:
         raise Detail(f"Bad name '{username}': This user is not a current member of team {team.name}")

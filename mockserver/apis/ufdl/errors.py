@@ -37,6 +37,10 @@ INCORRECT_TYPE = "Incorrect type. Expected pk value, received {type}."
 DOES_NOT_EXIST = 'Invalid pk "{pk}" - object does not exist.'
 NOT_A_DICT = "Invalid data. Expected a dictionary, but got {type}."
 NO_DATA = "No data provided"
+BAD_USERNAME = ("Enter a valid username. This value may contain only letters, numbers, "
+                "and @/./+/-/_ characters.")
+USERNAME_TAKEN = "A user with that username already exists."
+BAD_EMAIL = "Enter a valid email address."
 UNIQUE_PROJECT = "UNIQUE constraint failed: ufdl_core_project.name, ufdl_core_project.team_id"
 
 

@@ -1,9 +1,10 @@
 """The FilterSpec of list bodies: expressions, ordering and `include_inactive`, applied in memory.
 
-Fields are project columns or dotted paths through relations (`team.name`, `creator.username`;
-Django's `team__name` is accepted too). The structure of a spec is checked against the spec's
-FilterSpec schema before it reaches this module; what is left here are the column-level errors
-(unknown field, a value that does not fit the column), answered 400 where the real server 500s.
+Fields are columns of the listed model or paths through its relations, written with dots
+(`team.name`, `creator.username`, `team.creator.username`) or Django's `__` (`team__name`). The
+structure of a spec is checked against the spec's FilterSpec schema before it reaches this module;
+what is left here are the column-level errors (unknown field, a value that does not fit the
+column), answered 400 in Django's wording where the real server answers 500.
 """
 
 from __future__ import annotations
@@ -12,27 +13,43 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from .errors import Detail
+from ...api import NO_BODY, FormBody, RequestContext
+from .errors import Detail, schema_failure
 from .models import parse_timestamp
 
 INT, STR, TIME, BOOL = "int", "str", "time", "bool"
+DJANGO_FIELDS = {INT: "IntegerField", STR: "CharField", TIME: "DateTimeField", BOOL: "BooleanField"}
 
-# column -> (type, getter(record) -> value) for each model the paths can reach
-USER_COLUMNS = {
-    "pk": INT, "id": INT, "username": STR, "email": STR, "first_name": STR, "last_name": STR,
-    "is_staff": BOOL, "is_superuser": BOOL, "is_active": BOOL, "date_joined": TIME, "last_login": TIME,
+# model -> (columns by name, relations: field -> (target model, state table)); `pk`/`id` are the key
+MODELS: dict[str, tuple[dict[str, str], dict[str, tuple[str, str]]]] = {
+    "user": ({"pk": INT, "username": STR, "email": STR, "first_name": STR, "last_name": STR, "is_staff": BOOL,
+              "is_superuser": BOOL, "is_active": BOOL, "date_joined": TIME, "last_login": TIME}, {}),
+    "team": ({"pk": INT, "name": STR, "creation_time": TIME, "deletion_time": TIME},
+             {"creator": ("user", "users")}),
+    "project": ({"pk": INT, "name": STR, "creation_time": TIME, "deletion_time": TIME},
+                {"team": ("team", "teams"), "creator": ("user", "users")}),
 }
-TEAM_COLUMNS = {"pk": INT, "id": INT, "name": STR, "creator": INT, "creation_time": TIME, "deletion_time": TIME}
-PROJECT_COLUMNS = {"pk": INT, "id": INT, "name": STR, "team": INT, "creator": INT,
-                   "creation_time": TIME, "deletion_time": TIME}
-RELATIONS = {"team": ("teams", TEAM_COLUMNS), "creator": ("users", USER_COLUMNS)}
 ALIASES = {"id": "pk", "team_id": "team", "creator_id": "creator"}
 
 Getter = Callable[[Any], Any]
+FILTER_SPEC = "/components/schemas/FilterSpec"
+
+
+def read_spec(ctx: RequestContext) -> dict[str, Any]:
+    """The list body as a FilterSpec: absent, `{}` and `[]` mean no filter; anything else is checked
+    against the FilterSpec schema (a form body arrives as lists of strings, as in DRF, and fails)."""
+    body = ctx.parsed_body()
+    ctx.validated = True
+    if body is NO_BODY or (type(body) in (dict, list, FormBody) and not body):
+        return {}
+    violations = ctx.runtime.spec.validator(FILTER_SPEC).violations(body)
+    if violations:
+        raise schema_failure(body, violations[0].message)
+    return body
 
 
 class Column:
-    """A resolved field path: how to read it from a project, and its type."""
+    """A resolved field path: how to read it from a record, and its type."""
 
     def __init__(self, name: str, kind: str, getter: Getter) -> None:
         self.name, self.kind, self.get = name, kind, getter
@@ -60,69 +77,79 @@ def _fail() -> Any:
     raise ValueError
 
 
-def resolve(path: str, state: Any) -> Column:
+def resolve(path: str, state: Any, model: str = "project") -> Column:
+    """Walk `path` from `model` through its relations to a column; 400 in Django's words if it cannot."""
     parts = path.replace("__", ".").split(".")
-    first = ALIASES.get(parts[0], parts[0])
-    if first not in PROJECT_COLUMNS:
-        raise _unknown(path, PROJECT_COLUMNS)
-    if len(parts) == 1:
-        attr = "pk" if first == "pk" else first
-        return Column(path, PROJECT_COLUMNS[first], lambda p, a=attr: getattr(p, a))
-    if first not in RELATIONS or len(parts) != 2:
-        raise _unknown(path, PROJECT_COLUMNS)
-    table_name, columns = RELATIONS[first]
-    column = ALIASES.get(parts[1], parts[1])
-    if column not in columns:
-        raise _unknown(parts[1], columns)
-    table = getattr(state, table_name)
-
-    def getter(project: Any) -> Any:
-        related = table.get(getattr(project, first))
-        return None if related is None else getattr(related, column)
-
-    return Column(path, columns[column], getter)
-
-
-def _unknown(name: str, columns: dict[str, str]) -> Detail:
-    choices = ", ".join(sorted(set(columns) | {"id"}))
-    return Detail(f"Cannot resolve keyword '{name}' into field. Choices are: {choices}")
+    steps: list[tuple[str, str]] = []  # (attribute, state table) of each relation crossed
+    for index, raw in enumerate(parts):
+        part = ALIASES.get(raw, raw)
+        columns, relations = MODELS[model]
+        last = index == len(parts) - 1
+        if part in relations:
+            target, table = relations[part]
+            if last:  # the relation itself: its primary key
+                return _column(path, INT, [*steps, (part, "")], state)
+            steps.append((part, table))
+            model = target
+        elif part in columns:
+            if not last:
+                raise Detail(f"Unsupported lookup '{parts[index + 1]}' for {DJANGO_FIELDS[columns[part]]} "
+                             "or join on the field not permitted.")
+            return _column(path, columns[part], [*steps, (part, "")], state)
+        else:
+            choices = ", ".join(sorted({*columns, *relations, "id"}))
+            raise Detail(f"Cannot resolve keyword '{raw}' into field. Choices are: {choices}")
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def compile_expression(expr: dict[str, Any], state: Any) -> Callable[[Any], bool]:
-    """Turn one (schema-valid) expression into a predicate over projects."""
+def _column(path: str, kind: str, steps: list[tuple[str, str]], state: Any) -> Column:
+    tables = [(attribute, getattr(state, table) if table else None) for attribute, table in steps]
+
+    def getter(record: Any) -> Any:
+        for attribute, table in tables:
+            if record is None:
+                return None
+            value = getattr(record, attribute)
+            record = value if table is None else table.get(value)
+        return record
+
+    return Column(path, kind, getter)
+
+
+def compile_expression(expr: dict[str, Any], state: Any, model: str = "project") -> Callable[[Any], bool]:
+    """Turn one (schema-valid) expression into a predicate over records."""
     kind = expr["type"]
     if kind in ("and", "or"):
-        parts = [compile_expression(sub, state) for sub in expr["sub_expressions"]]
+        parts = [compile_expression(sub, state, model) for sub in expr["sub_expressions"]]
         test: Callable[[Any], bool] = (
-            (lambda p: all(part(p) for part in parts)) if kind == "and" else (lambda p: any(part(p) for part in parts))
+            (lambda r: all(part(r) for part in parts)) if kind == "and" else (lambda r: any(part(r) for part in parts))
         )
     else:
-        column = resolve(expr["field"], state)
-        test = _field_test(kind, expr, column)
+        test = _field_test(kind, expr, resolve(expr["field"], state, model))
     if expr.get("invert"):
-        return lambda p: not test(p)
+        return lambda r: not test(r)
     return test
 
 
 def _field_test(kind: str, expr: dict[str, Any], column: Column) -> Callable[[Any], bool]:
     get = column.get
     if kind == "isnull":
-        return lambda p: get(p) is None
+        return lambda r: get(r) is None
     if kind == "contains":
         needle = str(expr["sub_string"])
         if expr.get("case_insensitive"):
             needle = needle.lower()
-            return lambda p: (v := get(p)) is not None and needle in _text(v).lower()
-        return lambda p: (v := get(p)) is not None and needle in _text(v)
+            return lambda r: (v := get(r)) is not None and needle in _text(v).lower()
+        return lambda r: (v := get(r)) is not None and needle in _text(v)
     value = column.coerce(expr["value"])
     if kind == "exact":
         if expr.get("case_insensitive") and isinstance(value, str):
             folded = value.lower()
-            return lambda p: (v := get(p)) is not None and _text(v).lower() == folded
-        return lambda p: get(p) == value
-    operator = expr["operator"]
-    compare = {"<": lambda a, b: a < b, ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}[operator]
-    return lambda p: (v := get(p)) is not None and compare(v, value)
+            return lambda r: (v := get(r)) is not None and _text(v).lower() == folded
+        return lambda r: get(r) == value
+    compare = {"<": lambda a, b: a < b, ">": lambda a, b: a > b,
+               "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}[expr["operator"]]
+    return lambda r: (v := get(r)) is not None and compare(v, value)
 
 
 def _text(value: Any) -> str:
@@ -131,22 +158,23 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def apply(projects: Iterable[Any], spec: dict[str, Any], state: Any) -> list[Any]:
-    """Filter (expressions, then soft-delete visibility) and order a collection of projects."""
-    tests = [compile_expression(expr, state) for expr in spec.get("expressions", [])]
-    orderings = [(resolve(o["field"], state), o.get("ascending", True), o.get("nulls_first")) for o in spec.get("order_by", [])]
+def apply(records: Iterable[Any], spec: dict[str, Any], state: Any, model: str = "project") -> list[Any]:
+    """Filter (expressions, then soft-delete visibility) and order a collection of records."""
+    tests = [compile_expression(expr, state, model) for expr in spec.get("expressions", [])]
+    orderings = [(resolve(o["field"], state, model), o.get("ascending", True), o.get("nulls_first"))
+                 for o in spec.get("order_by", [])]
     include_inactive = spec.get("include_inactive", False)
     selected = [
-        p for p in projects
-        if (include_inactive or p.deletion_time is None) and all(test(p) for test in tests)
+        r for r in records
+        if (include_inactive or getattr(r, "deletion_time", None) is None) and all(test(r) for test in tests)
     ]
-    selected.sort(key=lambda p: p.pk)
+    selected.sort(key=lambda r: r.pk)
     for column, ascending, nulls_first in reversed(orderings):
         # SQLite puts NULLs first when ascending and last when descending unless told otherwise
         if nulls_first is None:
             nulls_first = ascending
         get = column.get
         nulls_group = 0 if nulls_first != (not ascending) else 1
-        selected.sort(key=lambda p: (nulls_group, None) if (v := get(p)) is None else (1 - nulls_group, v),
+        selected.sort(key=lambda r: (nulls_group, None) if (v := get(r)) is None else (1 - nulls_group, v),
                       reverse=not ascending)
     return selected

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...api import NO_BODY, Reply, RequestContext
+from ...api import Reply, RequestContext
 from . import filters
 from . import serializers as s
 from .access import require_admin, require_object_level, require_user
-from .errors import PermissionDenied, schema_failure
+from .errors import PermissionDenied
 from .models import Project
 
 NAME_MAX = 200
-FILTER_SPEC = "/components/schemas/FilterSpec"
 
 
 def _project_fields(ctx: RequestContext) -> dict[str, Any]:
@@ -30,25 +29,9 @@ def _lookup(ctx: RequestContext) -> Project:
 
 def projects_list(ctx: RequestContext) -> Reply:
     user = require_user(ctx)
-    spec = filter_spec(ctx)
+    spec = filters.read_spec(ctx)
     projects = filters.apply(ctx.state.visible_projects(user), spec, ctx.state)
     return Reply(200, [p.to_json() for p in projects])
-
-
-def filter_spec(ctx: RequestContext) -> dict[str, Any]:
-    """The list body as a FilterSpec: absent, `{}` or `[]` mean no filter; else schema-checked."""
-    body = ctx.parsed_body()
-    if body is NO_BODY or body == [] or body == {}:
-        ctx.validated = True
-        return {}
-    if isinstance(body, dict):
-        violations = ctx.runtime.spec.validator(FILTER_SPEC).violations(body)
-    else:
-        violations = ctx.violations
-    ctx.validated = True
-    if violations:
-        raise schema_failure(body, violations[0].message)
-    return body
 
 
 def projects_create(ctx: RequestContext) -> Reply:

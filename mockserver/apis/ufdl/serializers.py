@@ -6,13 +6,22 @@ strings, names are trimmed, `"1"` and `1.5` are team pks) nor its exact wording;
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 from typing import Any
 
 from ...api import NO_BODY, FormBody
 from . import errors as e
 
 _EMPTY = object()  # a field absent from the body
+_PK_TEXT = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)  # what the spec's TeamRef pattern admits, and "-1"
+USERNAME = re.compile(r"[\w.@+-]+")  # Django's UnicodeUsernameValidator
+# Django's EmailValidator: a dot-atom (or quoted) local part, and a dotted domain or localhost
+_EMAIL_USER = re.compile(r"[-!#$%&'*+/=?^_`{}|~0-9A-Z]+(\.[-!#$%&'*+/=?^_`{}|~0-9A-Z]+)*"
+                         r'|"([\001-\010\013\014\016-\037!#-\[\]-\177]|\\[\001-\011\013\014\016-\177])*"',
+                         re.IGNORECASE)
+_EMAIL_DOMAIN = re.compile(r"((?:[A-Z0-9](?:[A-Z0-9-]{0,61}[A-Z0-9])?\.)+)(?:[A-Z0-9-]{2,63}(?<!-))|localhost",
+                           re.IGNORECASE)
 
 
 def as_data(body: Any) -> dict[str, Any]:
@@ -28,7 +37,7 @@ def as_data(body: Any) -> dict[str, Any]:
     return body
 
 
-def char_field(value: Any, *, max_length: int, trim: bool = True, allow_blank: bool = False) -> str:
+def char_field(value: Any, *, max_length: int | None, trim: bool = True, allow_blank: bool = False) -> str:
     """CharField: rejects null/blank/non-strings, coerces numbers, trims, checks length. Raises ValueError(msgs)."""
     if value is None:
         raise ValueError([e.NULL])
@@ -40,7 +49,7 @@ def char_field(value: Any, *, max_length: int, trim: bool = True, allow_blank: b
     if trim:
         text = text.strip()
     messages = []
-    if len(text) > max_length:
+    if max_length is not None and len(text) > max_length:
         messages.append(e.TOO_LONG.format(max=max_length))
     if "\x00" in text:
         messages.append(e.NULL_CHARACTERS)
@@ -52,12 +61,24 @@ def char_field(value: Any, *, max_length: int, trim: bool = True, allow_blank: b
     return text
 
 
+def email_field(value: Any) -> str:
+    """EmailField(blank=True, max_length=254): a CharField whose non-blank text must be an address."""
+    text = char_field(value, max_length=254, allow_blank=True)
+    if text:
+        user, at, domain = text.rpartition("@")
+        if not at or not _EMAIL_USER.fullmatch(user) or not _EMAIL_DOMAIN.fullmatch(domain):
+            raise ValueError([e.BAD_EMAIL])
+    return text
+
+
 def pk_field(value: Any, exists: Callable[[int], bool]) -> int:
     """PrimaryKeyRelatedField: `"1"` and `1.5` resolve like Django's int(); unknown pks are errors."""
     if value is None or value == "":
         raise ValueError([e.NULL])
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError([e.INCORRECT_TYPE.format(type=_type_name(value))])
+    if isinstance(value, str) and not _PK_TEXT.fullmatch(value):
+        raise ValueError([e.INCORRECT_TYPE.format(type="str")])  # no int("1_0") or non-ASCII digits
     try:
         pk = int(value)
     except (TypeError, ValueError, OverflowError):
@@ -67,14 +88,17 @@ def pk_field(value: Any, exists: Callable[[int], bool]) -> int:
     return pk
 
 
-def validate(data: dict[str, Any], fields: dict[str, Callable[[Any], Any]], *, partial: bool) -> dict[str, Any]:
-    """Run each field's rule; collect every failure (in field order) into one FieldErrors."""
+def validate(data: dict[str, Any], fields: dict[str, Callable[[Any], Any]], *, partial: bool,
+             optional: Collection[str] = ()) -> dict[str, Any]:
+    """Run each field's rule; collect every failure (in field order) into one FieldErrors.
+
+    Absent fields are "required" errors unless `partial` (PATCH) or named in `optional`."""
     clean: dict[str, Any] = {}
     failures: dict[str, list[str]] = {}
     for name, rule in fields.items():
         value = data.get(name, _EMPTY)
         if value is _EMPTY:
-            if not partial:
+            if not partial and name not in optional:
                 failures[name] = [e.REQUIRED]
             continue
         try:
