@@ -132,3 +132,23 @@ async def test_64_concurrent_writers_lose_and_duplicate_nothing(live_mock):
         assert [listed[pk]["name"] for pk in mine[:5]] == [f"w{n}-{pk}-x" for pk in mine[:5]]
         assert all(listed[pk]["deletion_time"] for pk in mine[5:8])
         assert all(listed[pk]["deletion_time"] is None for pk in mine[8:])
+
+
+@pytest.mark.parametrize("api, path, headers, envelope", [
+    ("ufdl", "/v1/projects/create", {}, {"detail": "Request body exceeded the limit of 2048 bytes."}),
+    ("testiny", "/api/v1/project", {"X-Api-Key": "k"}, None),
+])
+async def test_a_body_over_the_limit_gets_413_in_the_api_envelope(make_mock, api, path, headers, envelope):
+    if api not in AVAILABLE:
+        pytest.skip(f"{api} is not served by this build")
+    seeds = {}
+    client = await make_mock(apis=(api,), max_body_bytes=2048, seeds=seeds)
+    if api == "testiny":
+        headers = {"X-Api-Key": client.server.app[RUNTIMES][0].options.api_keys[0]}
+    response = await client.post(path, json={"name": "x" * 10_000, "team": 1}, headers=headers)
+    assert response.status == 413
+    body = await response.json()
+    if envelope is not None:
+        assert body == envelope
+    else:
+        assert body["code"] == "API_DATA_TOO_LARGE" and body["status"] == 413 and body["reqid"]

@@ -6,7 +6,7 @@ import importlib
 
 from ..api import ApiDefinition
 
-AVAILABLE = ("ufdl",)  # testiny joins once its package lands
+AVAILABLE = ("ufdl", "testiny")
 
 
 def load(name: str) -> ApiDefinition:
