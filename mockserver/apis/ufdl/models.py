@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,13 +89,22 @@ class Project:
     creator: int | None
     creation_time: datetime
     deletion_time: datetime | None = None
+    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "_json":
+            object.__setattr__(self, "_json", None)  # any change invalidates the cached JSON
 
     @property
     def active(self) -> bool:
         return self.deletion_time is None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "pk": self.pk, "name": self.name, "team": self.team, "creator": self.creator,
-            "creation_time": timestamp(self.creation_time), "deletion_time": timestamp(self.deletion_time),
-        }
+        """The project's JSON (cached until the next change; callers must not mutate it)."""
+        if self._json is None:
+            self._json = {
+                "pk": self.pk, "name": self.name, "team": self.team, "creator": self.creator,
+                "creation_time": timestamp(self.creation_time), "deletion_time": timestamp(self.deletion_time),
+            }
+        return self._json

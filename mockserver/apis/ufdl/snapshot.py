@@ -51,13 +51,14 @@ def merge_seed(state: UfdlState, seed: dict[str, Any]) -> None:
 
 
 def _record(record: Any) -> dict[str, Any]:
-    return {key: timestamp(value) if isinstance(value, datetime) else value for key, value in asdict(record).items()}
+    return {key: timestamp(value) if isinstance(value, datetime) else value
+            for key, value in asdict(record).items() if not key.startswith("_")}
 
 
 def _revive(kind: type, entry: dict[str, Any]) -> Any:
     values = {}
     for f in fields(kind):
-        if f.name in entry:
+        if f.init and f.name in entry:
             value = entry[f.name]
             is_time = isinstance(value, str) and ("time" in f.name or f.name in ("date_joined", "last_login"))
             values[f.name] = parse_timestamp(value) if is_time else value
