@@ -127,6 +127,9 @@ class ApiDefinition:
     finish_response: Callable[[web.StreamResponse, tuple[str, ...] | None, str], None] | None = None
     defer_validation: bool = False  # True: handlers call ctx.validated_body() where the API checks
     optional_trailing_slash: bool = False
+    # media types the API parses on every operation that takes a body, beyond those its spec
+    # lists for it (DRF parses JSON, form and multipart everywhere; a bad form is a 400, not a 415)
+    parsed_media_types: tuple[str, ...] = ()
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
     options_from_args: Callable[[argparse.Namespace], Any] | None = None
     banner: Callable[[Any, str], list[str]] | None = None  # (runtime, base url) -> start-up lines

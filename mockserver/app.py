@@ -66,7 +66,7 @@ def create_app(config: MockConfig | None = None, *, definitions: Iterable[ApiDef
         app.on_shutdown.append(_final_save)
     if config.control:
         app[CONTROL] = ApiRuntime(control_definition(plane), strict=config.strict)
-    app.router.add_route("*", "/{tail:.*}", dispatch)
+    app.router.add_route("*", "/{tail:(?s:.*)}", dispatch)  # (?s): paths with %0A match too
     return app
 
 
@@ -110,8 +110,8 @@ async def edge(request: web.Request, handler: HandlerType) -> web.StreamResponse
             response = await _apply_fault(request)
         if response is None:
             response = await handler(request)
-    except web.HTTPException as exc:
-        response = exc
+    except web.HTTPException as exc:  # from aiohttp itself: answer it as JSON
+        response = web.json_response({"detail": exc.reason}, status=exc.status, headers=_allow_of(exc))
     except asyncio.CancelledError:
         raise
     except Exception:
@@ -148,6 +148,10 @@ async def _apply_fault(request: web.Request) -> web.StreamResponse | None:
             return web.json_response({"detail": "Fault injected by the mock."}, status=rule.status)
         return runtime.fault_response(request, rule.status)
     return None
+
+
+def _allow_of(exc: web.HTTPException) -> dict[str, str]:
+    return {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
 
 
 def _cors(request: web.Request, response: web.StreamResponse) -> None:

@@ -7,6 +7,8 @@ content negotiation → body decoding → authentication → validation → hand
 from __future__ import annotations
 
 import inspect
+from email.parser import BytesParser
+from email.policy import HTTP
 import itertools
 import logging
 import secrets
@@ -137,7 +139,7 @@ class ApiRuntime:
         ctx = RequestContext(request, self, operation, path_params, query, request_id)
         contexts.append(ctx)
         ctx._violations.extend(violations)
-        await _read_body(request, ctx)
+        await _read_body(request, ctx, self.definition.parsed_media_types)
         if self.definition.authenticate is not None:
             self.definition.authenticate(ctx)
         if not self.definition.defer_validation:
@@ -245,49 +247,75 @@ def _negotiate(request: web.Request, operation) -> None:
     raise NotAcceptable(accept)
 
 
-async def _read_body(request: web.Request, ctx: RequestContext) -> None:
-    """Decode the body into ctx (errors are kept in ctx and raised when the body is asked for)."""
+async def _read_body(request: web.Request, ctx: RequestContext, extra_media_types: tuple[str, ...]) -> None:
+    """Decode the body into ctx (errors are kept in ctx and raised when the body is asked for).
+
+    A body is decoded when its media type is one the operation lists, or one the API parses on
+    every operation (`extra_media_types`, e.g. DRF's form parsers); otherwise it is a 415.
+    """
     operation = ctx.operation
     if not operation.body_media_types or not request.body_exists:
-        if operation.body_required and operation.body_validator is not None:
-            ctx._violations.append(Violation("body", (), "request body is required", "required"))
+        _require_body(ctx)
         return
     header = request.headers.get("Content-Type", "")
     media_type = header.split(";", 1)[0].strip().lower()
     try:
-        if media_type == MULTIPART and MULTIPART in operation.body_media_types:
-            form = await request.post()
-            ctx._body = FormBody({key: [str(v) for v in form.getall(key)] for key in form.keys()})
-        else:
-            data = await request.read()
-            if not data:
-                if operation.body_required and operation.body_validator is not None:
-                    ctx._violations.append(Violation("body", (), "request body is required", "required"))
-                return
-            if media_type not in operation.body_media_types:
-                raise UnsupportedMediaType(header)
-            charset = _charset(header)
-            if media_type == FORM:
-                try:
-                    text = data.decode(charset, errors="replace")
-                except LookupError:
-                    raise MalformedBody(f"unknown encoding: {charset}", media_type) from None
-                ctx._body = FormBody(parse_qs(text, keep_blank_values=True))
-            else:
-                try:
-                    ctx._body = jsonio.loads(data, charset)
-                except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-                    raise MalformedBody(str(exc)) from None
+        data = await request.read()
+        if not data:
+            _require_body(ctx)
+            return
+        if media_type not in operation.body_media_types and media_type not in extra_media_types:
+            raise UnsupportedMediaType(header)
+        ctx._body = _decode(data, media_type, header)
     except web.HTTPRequestEntityTooLarge:
         raise BodyTooLarge(limit=request.client_max_size, size=request.content_length) from None
-    except (EngineError, ValueError, AssertionError, web.RequestPayloadError) as exc:
-        if not isinstance(exc, EngineError):  # a broken multipart body, or a Content-Encoding that fails
+    except (EngineError, web.RequestPayloadError) as exc:
+        if not isinstance(exc, EngineError):  # a Content-Encoding that does not decode
             exc = MalformedBody(str(exc) or exc.__class__.__name__, media_type)
         ctx._body_error = exc
         return
     if operation.body_validator is not None:
         value = ctx._body.last_values() if isinstance(ctx._body, FormBody) else ctx._body
         ctx._violations.extend(operation.body_validator.violations(value, "body"))
+
+
+def _require_body(ctx: RequestContext) -> None:
+    if ctx.operation.body_required and ctx.operation.body_validator is not None:
+        ctx._violations.append(Violation("body", (), "request body is required", "required"))
+
+
+def _decode(data: bytes, media_type: str, header: str) -> Any:
+    """JSON, form-urlencoded or multipart bytes → a JSON value or a FormBody; MalformedBody if not."""
+    charset = _charset(header)
+    try:
+        if media_type == FORM:
+            return FormBody(parse_qs(data.decode(charset, errors="replace"), keep_blank_values=True))
+        if media_type == MULTIPART:
+            return _multipart(data, header)
+        return jsonio.loads(data, charset)
+    except LookupError:
+        raise MalformedBody(f"unknown encoding: {charset}", media_type) from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise MalformedBody(str(exc) or type(exc).__name__, media_type) from None
+
+
+def _multipart(data: bytes, header: str) -> FormBody:
+    """Parse multipart/form-data leniently with the stdlib's email parser (any field names)."""
+    if "boundary=" not in header:
+        raise ValueError("Invalid boundary in multipart: None")
+    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + header.encode("latin-1", "replace")
+                                                  + b"\r\n\r\n" + data)
+    if not message.is_multipart():
+        raise ValueError("Invalid multipart body")
+    form = FormBody()
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if name is None:
+            continue
+        payload = part.get_payload(decode=True) or b""
+        charset = part.get_content_charset() or "utf-8"
+        form.setdefault(str(name), []).append(payload.decode(charset, errors="replace"))
+    return form
 
 
 def _charset(content_type: str) -> str:

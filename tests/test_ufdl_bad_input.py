@@ -210,3 +210,20 @@ async def test_multipart_without_boundary_is_a_400_parse_error(make_mock):
                         headers={"Content-Type": "multipart/form-data"})
     assert_drf_error(answer)
     assert answer.status == 400 and answer.body["detail"].startswith("Multipart form parse error - ")
+
+
+async def test_multipart_with_odd_field_names_is_parsed_and_the_odd_fields_ignored(make_mock):
+    client = await ufdl(make_mock)
+    body = (b"--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nFrom multipart\r\n"
+            b"--b\r\nContent-Disposition: form-data; name=\"team\"\r\n\r\n1\r\n"
+            b"--b\r\nContent-Disposition: form-data; name=\"\x01\xc3\xa9\"\r\n\r\nignored\r\n--b--\r\n")
+    answer = await call(client, "POST", "/v1/projects/create", user="admin", data=body,
+                        headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert answer.status == 201, answer.body
+    assert answer.body["name"] == "From multipart"
+
+
+async def test_a_path_with_an_encoded_newline_is_a_json_404(make_mock):
+    client = await ufdl(make_mock)
+    answer = await call(client, "GET", "/v1/projects/1%0A2", user="admin")
+    assert answer.status == 404 and answer.body == {"detail": "Not found."}

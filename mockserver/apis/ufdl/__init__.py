@@ -41,6 +41,7 @@ API = ApiDefinition(
     finish_response=finish_response,
     defer_validation=True,  # DRF validates inside the action, after permissions and lookups
     optional_trailing_slash=True,
+    parsed_media_types=("application/json", "application/x-www-form-urlencoded", "multipart/form-data"),
     add_arguments=opts.add_arguments,
     options_from_args=opts.options_from_args,
     banner=banner,
