@@ -1,0 +1,55 @@
+"""Everything the suite creates is recorded here and removed at the end of the session, also
+when tests fail or the run is interrupted (`pytest_sessionfinish` and, as a fallback, `atexit`).
+
+Only records the suite created are touched: their ids come from the suite's own create calls,
+and a final sweep only considers names that start with this run's random prefix.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Registry:
+    created: dict[tuple[str, str], dict[object, str]] = field(default_factory=dict)
+    cleaners: list[tuple[str, Callable[[], list[str]]]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    done: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, api: str, kind: str, ident: object, name: str = "") -> None:
+        with self.lock:
+            self.created.setdefault((api, kind), {})[ident] = name
+
+    def discard(self, api: str, kind: str, ident: object) -> None:
+        with self.lock:
+            self.created.get((api, kind), {}).pop(ident, None)
+
+    def of(self, api: str, kind: str) -> dict[object, str]:
+        with self.lock:
+            return dict(self.created.get((api, kind), {}))
+
+    def on_cleanup(self, name: str, cleaner: Callable[[], list[str]]) -> None:
+        if all(existing != name for existing, _ in self.cleaners):
+            self.cleaners.append((name, cleaner))
+
+    def run(self) -> list[str]:
+        """Run every cleaner once; returns the lines for the summary."""
+        with self.lock:
+            if self.done:
+                return self.lines
+            self.done = True
+        for name, cleaner in self.cleaners:
+            try:
+                self.lines.extend(cleaner())
+            except Exception as exc:  # report, never hide: the summary says what is left
+                self.lines.append(f"cleanup {name}: FAILED ({type(exc).__name__}: {exc})")
+        return self.lines
+
+
+REGISTRY = Registry()
+atexit.register(REGISTRY.run)

@@ -1,0 +1,86 @@
+"""Layer 2 for Testiny: sequences built from the spec's links (create -> read/update/delete ->
+undelete ...; updates carry the `_etag` of the previous answer), with every schemathesis check plus
+what the links imply: a created or updated project reads back as answered, a deleted one is gone
+from finds (and still readable with is_deleted), an undeleted one is found again."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance import fuzz, testiny
+from conformance.client import Client
+from conformance.reporting import rule
+from conformance.settings import SETTINGS
+from conformance.target import target
+from conformance.testiny_schema import EXCLUDED, POOL, advisory, after_call, prepare, schema
+
+if not target().serves("testiny"):
+    pytest.skip("the target does not serve the Testiny API", allow_module_level=True)
+
+# DELETE is a soft delete (documented): the project stays readable, which use_after_free reports
+# as "deleted resource still accessible"; what deletion does mean is checked in check_effects.
+STATEFUL_EXCLUDED = {"use_after_free": "DELETE is a soft delete: the project stays readable with is_deleted"}
+
+
+def _excluded(op: str) -> dict:
+    return fuzz.excluded_checks({op: {**EXCLUDED.get(op, {}), **STATEFUL_EXCLUDED}}, op)
+
+
+class LinkWorkflow(fuzz.Recording, schema.as_state_machine()):
+    def setup(self) -> None:
+        POOL.setup()
+
+    def before_call(self, case) -> None:
+        prepare(case)
+
+    def get_call_kwargs(self, case) -> dict:
+        return {"base_url": testiny.base_url()}
+
+    def after_call(self, response, case) -> None:
+        super().after_call(response, case)
+        after_call(case, response)
+        try:
+            check_effects(case, response)
+        except AssertionError as exc:
+            self.remember(exc)
+            raise
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
+        __tracebackhide__ = True
+        try:
+            fuzz.validate(case, response, "testiny", _excluded(fuzz.operation_id(case)), kwargs or {}, self.recorder,
+                          advisory=advisory)
+        except AssertionError as exc:
+            self.remember(exc)
+            raise
+
+
+def _found(client: Client, project_id: int, include_deleted: bool) -> bool:
+    response = client.post("/project/find", json={"ids": [project_id], "includeDeleted": include_deleted})
+    return response.status_code == 200 and [p.get("id") for p in response.json().get("data", [])] == [project_id]
+
+
+def check_effects(case, response) -> None:
+    op = fuzz.operation_id(case)
+    if response.status_code != 200 or op not in ("project_create", "project_update", "project_delete",
+                                                 "project_undelete"):
+        return
+    body = response.json()
+    client = Client(testiny.base_url(), "testiny", testiny.headers)
+    read = client.get(f"/project/{body['id']}")
+    if op in ("project_create", "project_update"):
+        client.check(read.status_code == 200 and read.json() == body, read,
+                     f"[testiny.stateful.read-back] 200 with the project as {op} answered it: {body}")
+    elif op == "project_delete":
+        client.check(not _found(client, body["id"], False), read,
+                     f"[testiny.stateful.deleted-not-found] project {body['id']} gone from a default find")
+        client.check(_found(client, body["id"], True), read,
+                     f"[testiny.stateful.deleted-not-found] project {body['id']} found with includeDeleted")
+    else:
+        client.check(_found(client, body["id"], False), read,
+                     f"[testiny.stateful.undeleted-found] project {body['id']} found again after undelete")
+
+
+@rule("testiny.stateful.links")
+def test_linked_sequences():
+    fuzz.run_state_machine(LinkWorkflow, max_examples=SETTINGS.examples(25, 200))

@@ -1,0 +1,169 @@
+"""UFDL scenarios: every FilterSpec operator (exact, contains, isnull, compare, and, or, invert,
+relation paths), include_inactive and order_by, on a small set of projects of this run.
+
+Every query also carries `contains <tag>`, so records of other runs or users never interfere."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.reporting import advisory, rule
+
+NAMES = ["Alpha", "Beta", "beta", "Gamma", "42"]
+
+
+@pytest.fixture(scope="module")
+def data(ufdl_world):
+    """Five active projects (created in this order) and a soft-deleted one, all named <tag><name>."""
+    w = ufdl_world
+    w.require_team()
+    tag = w.tag()
+    projects = {name: w.create_project("", exact_name=tag + name) for name in [*NAMES, "Old"]}
+    w.client.expect(w.client.delete(f"/v1/projects/{projects['Old']['pk']}"), 204)
+    return w, tag, projects
+
+
+def names(listed, tag):
+    return [p["name"][len(tag):] if p["name"].startswith(tag) else p["name"] for p in listed]
+
+
+def check(data, expected, *expressions, ordered=False, **spec):
+    w, tag, _ = data
+    response, listed = w.list_tagged(tag, *expressions, **spec)
+    got = names(listed, tag)
+    ok = got == expected if ordered else sorted(got) == sorted(expected)
+    w.client.check(ok, response, f"{'in this order ' if ordered else ''}{expected}", f"{got}")
+
+
+@rule("ufdl.filter.exact")
+def test_exact(data):
+    _, tag, _ = data
+    check(data, ["Beta"], {"type": "exact", "field": "name", "value": tag + "Beta"})
+
+
+@rule("ufdl.filter.exact-case-insensitive")
+def test_exact_case_insensitive(data):
+    _, tag, _ = data
+    check(data, ["Beta", "beta"], {"type": "exact", "field": "name", "value": tag + "BETA", "case_insensitive": True})
+
+
+@rule("ufdl.filter.exact-invert")
+def test_exact_inverted(data):
+    _, tag, _ = data
+    check(data, ["Alpha", "beta", "Gamma", "42"], {"type": "exact", "field": "name", "value": tag + "Beta", "invert": True})
+
+
+@rule("ufdl.filter.contains-case-insensitive")
+def test_contains_case_insensitive(data):
+    check(data, ["Beta", "beta"], {"type": "contains", "field": "name", "sub_string": "bet", "case_insensitive": True})
+
+
+@rule("ufdl.filter.contains-case-sensitive")
+@advisory("ufdl-observed.md §8: on SQLite the real server's contains ignores ASCII case")
+def test_contains_is_case_sensitive(data):
+    check(data, ["Beta"], {"type": "contains", "field": "name", "sub_string": "Bet"})
+
+
+@rule("ufdl.filter.contains-invert")
+def test_contains_inverted(data):
+    check(data, ["Alpha", "Gamma", "42"], {"type": "contains", "field": "name", "sub_string": "eta", "invert": True})
+
+
+@rule("ufdl.filter.isnull")
+def test_isnull(data):
+    check(data, ["Old"], {"type": "isnull", "field": "deletion_time", "invert": True}, include_inactive=True)
+    check(data, NAMES, {"type": "isnull", "field": "deletion_time"}, include_inactive=True)
+
+
+@rule("ufdl.filter.compare")
+def test_compare_operators(data):
+    _, tag, projects = data
+    gamma = projects["Gamma"]["pk"]
+    check(data, ["Gamma", "42"], {"type": "compare", "field": "pk", "operator": ">=", "value": gamma})
+    check(data, ["42"], {"type": "compare", "field": "pk", "operator": ">", "value": gamma})
+    check(data, ["Alpha", "Beta", "beta"], {"type": "compare", "field": "pk", "operator": "<", "value": gamma})
+    check(data, ["Alpha", "Beta", "beta", "Gamma"], {"type": "compare", "field": "pk", "operator": "<=", "value": gamma})
+    # strings compare by code point: digits < upper case < lower case
+    check(data, ["42", "Alpha", "Beta"], {"type": "compare", "field": "name", "operator": "<", "value": tag + "G"})
+
+
+@rule("ufdl.filter.and")
+def test_and(data):
+    _, tag, _ = data
+    check(data, ["Gamma"], {"type": "and", "sub_expressions": [
+        {"type": "contains", "field": "name", "sub_string": "amm"},
+        {"type": "compare", "field": "name", "operator": ">", "value": tag + "A"}]})
+
+
+@rule("ufdl.filter.or")
+def test_or(data):
+    _, tag, _ = data
+    check(data, ["Alpha", "42"], {"type": "or", "sub_expressions": [
+        {"type": "exact", "field": "name", "value": tag + "Alpha"},
+        {"type": "exact", "field": "name", "value": tag + "42"}]})
+    check(data, ["Alpha", "Beta", "beta", "Gamma"], {"type": "or", "invert": True, "sub_expressions": [
+        {"type": "exact", "field": "name", "value": tag + "42"},
+        {"type": "exact", "field": "name", "value": tag + "Old"}]})
+
+
+@rule("ufdl.filter.expressions-and")
+def test_several_expressions_must_all_hold(data):
+    check(data, ["Beta"], {"type": "contains", "field": "name", "sub_string": "eta"},
+          {"type": "contains", "field": "name", "sub_string": "B"})
+
+
+@rule("ufdl.filter.relation-path")
+def test_relation_paths(data):
+    w, _, projects = data
+    team = w.client.expect(w.client.get(f"/v1/teams/{projects['Alpha']['team']}"), 200, note="setup: the team's name")
+    check(data, NAMES, {"type": "exact", "field": "team.name", "value": team["name"]})
+    check(data, NAMES, {"type": "exact", "field": "creator.username", "value": w.main.username})
+    check(data, [], {"type": "exact", "field": "team", "value": projects["Alpha"]["team"], "invert": True})
+
+
+@rule("ufdl.filter.unknown-field-400")
+def test_unknown_field_is_400(data):
+    w, tag, _ = data
+    for spec in ({"expressions": [{"type": "exact", "field": "no_such_field", "value": 1}]},
+                 {"order_by": [{"field": "no_such_field"}]}):
+        response = w.client.post("/v1/projects/list", json=spec)
+        body = w.client.expect(response, 400, note="an unknown field is a client error (the real server answers 500)")
+        w.client.check(isinstance(body, dict) and isinstance(body.get("detail"), str), response, '{"detail": "..."}')
+
+
+@rule("ufdl.filter.strict-spec-400")
+def test_malformed_filter_spec_is_400(data):
+    w, _, _ = data
+    for spec in ({"extra": 1}, {"expressions": [{"type": "regex", "field": "name", "value": "x"}]},
+                 {"include_inactive": "yes"}, {"order_by": {"field": "name"}}):
+        w.client.expect(w.client.post("/v1/projects/list", json=spec), 400)
+
+
+@rule("ufdl.order.by-name")
+def test_order_by_name_both_directions(data):
+    check(data, ["42", "Alpha", "Beta", "Gamma", "beta"], ordered=True, order_by=[{"field": "name"}])
+    check(data, ["beta", "Gamma", "Beta", "Alpha", "42"], ordered=True,
+          order_by=[{"field": "name", "ascending": False}])
+
+
+@rule("ufdl.order.by-pk-desc")
+def test_order_by_pk_descending(data):
+    check(data, list(reversed(NAMES)), ordered=True, order_by=[{"field": "pk", "ascending": False}])
+
+
+@rule("ufdl.order.several-keys")
+def test_order_by_several_keys(data):
+    check(data, ["beta", "Gamma", "Beta", "Alpha", "42"], ordered=True,
+          order_by=[{"field": "team"}, {"field": "name", "ascending": False}])
+
+
+@rule("ufdl.order.creation-time")
+def test_order_by_creation_time(data):
+    check(data, list(reversed(NAMES)), ordered=True, order_by=[{"field": "creation_time", "ascending": False},
+                                                                {"field": "pk", "ascending": False}])
+
+
+@rule("ufdl.order.default-pk")
+@advisory("ufdl-observed.md §8: the real server has no default order; the mock orders by pk")
+def test_default_order_is_pk_ascending(data):
+    check(data, NAMES, ordered=True)
