@@ -51,5 +51,21 @@ class Registry:
         return self.lines
 
 
+def purge_mock(root_url: str) -> list[str]:
+    """On a separately started copy of this project's mock, remove for good what the APIs can only
+    soft-delete or not delete at all (UFDL teams and users, Testiny projects), by this run's prefix,
+    through the mock's control API. Records with other names are never touched."""
+    import requests
+
+    from .settings import SETTINGS
+
+    response = requests.post(root_url + "/__mock__/purge", params={"prefix": SETTINGS.prefix}, timeout=30)
+    if response.status_code != 200:
+        return [f"mock purge: not done ({response.status_code} {response.text[:120]})"]
+    purged = response.json().get("purged", {})
+    counts = "; ".join(f"{api}: " + ", ".join(f"{n} {kind}" for kind, n in kinds.items()) for api, kinds in purged.items())
+    return [f"mock purge: removed for good through /__mock__/purge ({counts}); the server holds nothing of this run"]
+
+
 REGISTRY = Registry()
 atexit.register(REGISTRY.run)

@@ -17,7 +17,7 @@ if ROOT not in sys.path:  # `conformance.*` imports work from any cwd and under 
     sys.path.insert(0, ROOT)
 
 from conformance import reporting, settings, target  # noqa: E402
-from conformance.cleanup import REGISTRY  # noqa: E402
+from conformance.cleanup import REGISTRY, purge_mock  # noqa: E402
 from conformance.client import CURRENT_RULE  # noqa: E402
 
 MARKERS = (
@@ -78,6 +78,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    tgt = target.resolved()
+    if tgt is not None and tgt.live and tgt.is_mock:
+        REGISTRY.on_cleanup("mock-purge", lambda: purge_mock(tgt.root_url))  # runs after the API cleaners
     REGISTRY.run()  # before the in-process mock stops, also after failures or Ctrl-C
 
 

@@ -137,6 +137,7 @@ class ApiDefinition:
     snapshot: Callable[[Any], Any] | None = None  # the complete state as JSON, for --state-file
     restore: Callable[[Any, Any], Any] | None = None  # (options, snapshot) -> state
     merge_seed: Callable[[Any, Any], None] | None = None  # (state, seed): add a seed's records
+    purge: Callable[[Any, str], dict[str, int]] | None = None  # (state, prefix): drop records so named
     extras: Mapping[str, Any] = field(default_factory=dict)
 
 

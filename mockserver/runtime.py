@@ -7,11 +7,11 @@ content negotiation → body decoding → authentication → validation → hand
 from __future__ import annotations
 
 import inspect
-from email.parser import BytesParser
-from email.policy import HTTP
 import itertools
 import logging
 import secrets
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -305,13 +305,16 @@ def _multipart(data: bytes, header: str) -> FormBody:
         raise ValueError("Invalid boundary in multipart: None")
     message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + header.encode("latin-1", "replace")
                                                   + b"\r\n\r\n" + data)
-    if not message.is_multipart():
-        raise ValueError("Invalid multipart body")
     form = FormBody()
+    boundary = message.get_param("boundary") or ""
+    if data.strip() == f"--{boundary}--".encode("latin-1", "replace"):
+        return form  # a form without fields
+    if not message.is_multipart() or message.defects:
+        raise ValueError("Invalid multipart body: " + ", ".join(type(d).__name__ for d in message.defects))
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        if name is None:
-            continue
+        if name is None:  # RFC 7578: every part names its field
+            raise ValueError("A multipart part without a Content-Disposition name")
         payload = part.get_payload(decode=True) or b""
         charset = part.get_content_charset() or "utf-8"
         form.setdefault(str(name), []).append(payload.decode(charset, errors="replace"))

@@ -142,3 +142,17 @@ def test_shutdown_finishes_requests_in_flight():
     caller.join()
     assert code == 0
     assert result["status"] == 200
+
+
+def test_state_file_keeps_testiny_projects_and_etags_across_a_restart(tmp_path):
+    state = tmp_path / "state.json"
+    key = {"X-Api-Key": "testiny-mock-demo-key"}
+    with ServerProcess("--empty", "--api", "testiny", "--state-file", str(state)) as server:
+        created = server.post("/api/v1/project", headers=key, json={"name": "Kept", "project_key": "KEPT"}).json()
+        requests.delete(f"{server.url}/api/v1/project/{created['id']}", headers=key, timeout=10)
+        deleted = server.get(f"/api/v1/project/{created['id']}", headers=key).json()
+        server.stop(signal.SIGTERM)
+    with ServerProcess("--empty", "--api", "testiny", "--state-file", str(state)) as server:
+        assert server.get(f"/api/v1/project/{created['id']}", headers=key).json() == deleted
+        again = server.post("/api/v1/project", headers=key, json={"name": "Next", "project_key": "KEPT"}).json()
+        assert again["id"] == created["id"] + 1  # the key was free (its holder is deleted), ids go on

@@ -195,3 +195,37 @@ async def test_many_concurrent_requests_are_all_journaled(make_mock):
     await asyncio.gather(*(client.get(f"/v1/projects/{i}") for i in range(1, 51)))
     entries = (await (await client.get("/__mock__/journal")).json())["entries"]
     assert len(entries) == 50 and len({e["id"] for e in entries}) == 50
+
+
+async def test_purge_removes_for_good_only_the_records_named_with_the_prefix(make_mock):
+    client = await make_mock(apis=("ufdl", "testiny"), demo_data=True)
+    headers = await token(client)
+    team = await (await client.post("/v1/teams/create", headers=headers, json={"name": "cf-run1-team"})).json()
+    await client.post("/v1/users/create", headers=headers, json={"username": "cf-run1-user", "password": "pw"})
+    await client.patch(f"/v1/teams/{team['pk']}/memberships", headers=headers,
+                       json={"username": "cf-run1-user", "method": "add", "permissions": "W"})
+    project = await (await client.post("/v1/projects/create", headers=headers,
+                                       json={"name": "cf-run1-p", "team": team["pk"]})).json()
+    await client.delete(f"/v1/teams/{team['pk']}", headers=headers)
+    key = {"X-Api-Key": "testiny-mock-demo-key"}
+    await client.post("/api/v1/project", headers=key, json={"name": "cf-run1-testiny"})
+    response = await client.post("/__mock__/purge?prefix=cf-run1-")
+    assert response.status == 200
+    assert await response.json() == {"purged": {"ufdl": {"projects": 1, "teams": 1, "users": 1},
+                                                 "testiny": {"projects": 1}}}
+    state = await (await client.get("/__mock__/state")).json()
+    names = [u["username"] for u in state["ufdl"]["users"]] + [t["name"] for t in state["ufdl"]["teams"]]
+    names += [p["name"] for p in state["ufdl"]["projects"]] + [p["name"] for p in state["testiny"]["projects"]]
+    assert not [n for n in names if n.startswith("cf-run1-")]
+    assert {"alice", "bob", "demo-team", "Alpha", "Demo Project"} <= set(names)  # others untouched
+    assert all(m["team"] != team["pk"] for m in state["ufdl"]["memberships"])
+    again = await client.get(f"/v1/projects/{project['pk']}", headers=headers)
+    assert again.status == 404
+    recreated = await client.post("/v1/projects/create", headers=headers, json={"name": "later", "team": 1})
+    assert (await recreated.json())["pk"] > project["pk"]  # pks are never reused
+
+
+async def test_purge_needs_a_prefix_of_three_characters_or_more(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    assert (await client.post("/__mock__/purge")).status == 400
+    assert (await client.post("/__mock__/purge?prefix=c")).status == 400

@@ -227,3 +227,18 @@ async def test_a_path_with_an_encoded_newline_is_a_json_404(make_mock):
     client = await ufdl(make_mock)
     answer = await call(client, "GET", "/v1/projects/1%0A2", user="admin")
     assert answer.status == 404 and answer.body == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize("body", [b"--b\r\nNone--b--\r\n", b"garbage", b"--b\r\n\r\nno headers\r\n--b--\r\n"])
+async def test_a_multipart_body_that_is_not_a_form_is_a_400_parse_error(make_mock, body):
+    client = await ufdl(make_mock)
+    answer = await call(client, "PATCH", "/v1/projects/1", user="admin", data=body,
+                        headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert answer.status == 400 and answer.body["detail"].startswith("Multipart form parse error - "), answer.body
+
+
+async def test_a_multipart_form_without_fields_is_an_empty_body(make_mock):
+    client = await ufdl(make_mock)
+    answer = await call(client, "PATCH", "/v1/projects/1", user="admin", data=b"--b--\r\n",
+                        headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert answer.status == 200

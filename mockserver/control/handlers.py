@@ -103,6 +103,16 @@ def load_seed(ctx: RequestContext) -> Reply:
     return Reply(200, {"seeded": [r.name for r in runtimes]})
 
 
+def purge(ctx: RequestContext) -> Reply:
+    prefix = ctx.query["prefix"]
+    purged = {}
+    for runtime in _runtimes(ctx):
+        if runtime.definition.purge is not None:
+            purged[runtime.name] = runtime.definition.purge(runtime.state, prefix)
+    _changed(ctx)
+    return Reply(200, {"purged": purged})
+
+
 def dump_state(ctx: RequestContext) -> Reply:
     dump = {}
     for runtime in _runtimes(ctx):
@@ -143,7 +153,8 @@ def delete_fault(ctx: RequestContext) -> Reply:
 
 
 HANDLERS = {
-    "dashboard": dashboard, "health": health, "reset": reset, "load_seed": load_seed, "dump_state": dump_state,
+    "dashboard": dashboard, "health": health, "reset": reset, "load_seed": load_seed, "purge": purge,
+    "dump_state": dump_state,
     "journal": journal, "clear_journal": clear_journal, "list_faults": list_faults, "add_fault": add_fault,
     "clear_faults": clear_faults, "delete_fault": delete_fault,
 }

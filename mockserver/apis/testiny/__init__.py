@@ -6,6 +6,7 @@ from typing import Any
 
 from ...api import ApiDefinition
 from . import options as opts
+from . import snapshot
 from .access import API_KEY_HEADER, authenticate
 from .account import HANDLERS as ACCOUNT_HANDLERS
 from .bulk import HANDLERS as BULK_HANDLERS
@@ -43,4 +44,8 @@ API = ApiDefinition(
     options_from_args=opts.options_from_args,
     banner=banner,
     dump_state=ProjectStore.dump,
+    snapshot=snapshot.snapshot,
+    restore=snapshot.restore,
+    merge_seed=snapshot.merge_seed,
+    purge=snapshot.purge,
 )

@@ -49,4 +49,5 @@ API = ApiDefinition(
     snapshot=snapshot.snapshot,
     restore=snapshot.restore,
     merge_seed=snapshot.merge_seed,
+    purge=snapshot.purge,
 )

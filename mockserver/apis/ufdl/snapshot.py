@@ -50,6 +50,24 @@ def merge_seed(state: UfdlState, seed: dict[str, Any]) -> None:
     state.load(seed)
 
 
+def purge(state: UfdlState, prefix: str) -> dict[str, int]:
+    """Remove for good the projects, teams and users whose name starts with `prefix`, with the
+    memberships of those teams and users (pks stay used up)."""
+    projects = [p for p in state.projects.values() if p.name.startswith(prefix)]
+    for project in projects:
+        state.hard_delete(project)
+    teams = {t.pk for t in state.teams.values() if t.name.startswith(prefix)}
+    users = {u.pk for u in state.users.values() if u.username.startswith(prefix) and not u.is_superuser}
+    for pk in teams:
+        del state.teams[pk]
+    for pk in users:
+        del state._users_by_name[state.users.pop(pk).username]
+    state.memberships = [m for m in state.memberships if m.team not in teams and m.user not in users]
+    for key in [k for k in state._active_membership if k[0] in users or k[1] in teams]:
+        del state._active_membership[key]
+    return {"projects": len(projects), "teams": len(teams), "users": len(users)}
+
+
 def _record(record: Any) -> dict[str, Any]:
     return {key: timestamp(value) if isinstance(value, datetime) else value
             for key, value in asdict(record).items() if not key.startswith("_")}
