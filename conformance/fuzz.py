@@ -151,3 +151,47 @@ def sampled_out(case: Any, op: str, sampled: Mapping[str, int]) -> bool:
         return False
     _coverage_seen[op] = _coverage_seen.get(op, 0) + 1
     return _coverage_seen[op] % keep_every != 1
+
+
+def link_workflow(api: str, schema: Any, *, base_url: Callable[[], str], pool: Any, prepare: Callable[[Any], None],
+                  after_call: Callable[[Any, Any], None], check_effects: Callable[[Any, Any], None],
+                  excluded: Mapping[str, Mapping[str, str]], stateful_excluded: Mapping[str, str],
+                  advisory: Advisory | None = None) -> type:
+    """A state machine over the spec's links for `api`: every check (minus the operation's
+    exclusions and `stateful_excluded`), the suite's request preparation, and `check_effects`
+    for what a successful call implies for the next read."""
+
+    def checks_to_skip(op: str) -> dict[str, Any]:
+        return excluded_checks({op: {**excluded.get(op, {}), **stateful_excluded}}, op)
+
+    class Workflow(Recording, schema.as_state_machine()):
+        def setup(self) -> None:
+            pool.setup()
+
+        def before_call(self, case) -> None:
+            prepare(case)
+
+        def get_call_kwargs(self, case) -> dict:
+            return {"base_url": base_url()}
+
+        def after_call(self, response, case) -> None:
+            super().after_call(response, case)
+            after_call(case, response)
+            try:
+                check_effects(case, response)
+            except AssertionError as exc:
+                self.remember(exc)
+                raise
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
+            __tracebackhide__ = True
+            try:
+                validate(case, response, api, checks_to_skip(operation_id(case)), kwargs or {}, self.recorder,
+                         advisory=advisory)
+            except AssertionError as exc:
+                self.remember(exc)
+                raise
+
+    Workflow.__name__ = f"{api.title()}LinkWorkflow"
+    return Workflow
+

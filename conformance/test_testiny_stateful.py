@@ -22,39 +22,6 @@ if not target().serves("testiny"):
 STATEFUL_EXCLUDED = {"use_after_free": "DELETE is a soft delete: the project stays readable with is_deleted"}
 
 
-def _excluded(op: str) -> dict:
-    return fuzz.excluded_checks({op: {**EXCLUDED.get(op, {}), **STATEFUL_EXCLUDED}}, op)
-
-
-class LinkWorkflow(fuzz.Recording, schema.as_state_machine()):
-    def setup(self) -> None:
-        POOL.setup()
-
-    def before_call(self, case) -> None:
-        prepare(case)
-
-    def get_call_kwargs(self, case) -> dict:
-        return {"base_url": testiny.base_url()}
-
-    def after_call(self, response, case) -> None:
-        super().after_call(response, case)
-        after_call(case, response)
-        try:
-            check_effects(case, response)
-        except AssertionError as exc:
-            self.remember(exc)
-            raise
-
-    def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
-        __tracebackhide__ = True
-        try:
-            fuzz.validate(case, response, "testiny", _excluded(fuzz.operation_id(case)), kwargs or {}, self.recorder,
-                          advisory=advisory)
-        except AssertionError as exc:
-            self.remember(exc)
-            raise
-
-
 def _found(client: Client, project_id: int, include_deleted: bool) -> bool:
     response = client.post("/project/find", json={"ids": [project_id], "includeDeleted": include_deleted})
     return response.status_code == 200 and [p.get("id") for p in response.json().get("data", [])] == [project_id]
@@ -79,6 +46,11 @@ def check_effects(case, response) -> None:
     else:
         client.check(_found(client, body["id"], False), read,
                      f"[testiny.stateful.undeleted-found] project {body['id']} found again after undelete")
+
+
+LinkWorkflow = fuzz.link_workflow("testiny", schema, base_url=testiny.base_url, pool=POOL,
+                                prepare=prepare, after_call=after_call, check_effects=check_effects,
+                                excluded=EXCLUDED, stateful_excluded=STATEFUL_EXCLUDED, advisory=advisory)
 
 
 @rule("testiny.stateful.links")

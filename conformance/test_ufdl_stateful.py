@@ -22,38 +22,6 @@ if not target().serves("ufdl"):
 STATEFUL_EXCLUDED = {"use_after_free": "DELETE is a soft delete: the record stays retrievable (documented)"}
 
 
-def _excluded(op: str) -> dict:
-    return fuzz.excluded_checks({op: {**EXCLUDED.get(op, {}), **STATEFUL_EXCLUDED}}, op)
-
-
-class UfdlWorkflow(fuzz.Recording, fuzzed_schema().as_state_machine()):
-    def setup(self) -> None:
-        POOL.setup()
-
-    def before_call(self, case) -> None:
-        prepare(case)
-
-    def get_call_kwargs(self, case) -> dict:
-        return {"base_url": ufdl.base_url()}
-
-    def after_call(self, response, case) -> None:
-        super().after_call(response, case)
-        after_call(case, response)
-        try:
-            check_effects(case, response)
-        except AssertionError as exc:
-            self.remember(exc)
-            raise
-
-    def validate_response(self, response, case, additional_checks=None, **kwargs) -> None:
-        __tracebackhide__ = True
-        try:
-            fuzz.validate(case, response, "ufdl", _excluded(fuzz.operation_id(case)), kwargs or {}, self.recorder)
-        except AssertionError as exc:
-            self.remember(exc)
-            raise
-
-
 def check_effects(case, response) -> None:
     """What a successful call implies for the next read of the same record."""
     op = fuzz.operation_id(case)
@@ -70,6 +38,11 @@ def check_effects(case, response) -> None:
     elif op == "projects_hard_delete" and response.status_code == 200:
         read = client.get(f"/v1/projects/{case.path_parameters['pk']}")
         client.check(read.status_code == 404, read, "[ufdl.stateful.hard-deleted-gone] 404 after a hard delete")
+
+
+UfdlWorkflow = fuzz.link_workflow("ufdl", fuzzed_schema(), base_url=ufdl.base_url, pool=POOL,
+                                prepare=prepare, after_call=after_call, check_effects=check_effects,
+                                excluded=EXCLUDED, stateful_excluded=STATEFUL_EXCLUDED)
 
 
 @rule("ufdl.stateful.links")
