@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -80,6 +81,10 @@ def serve(config: MockConfig) -> int:
     except (SeedError, StateFileError, ValueError) as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
+    # the seed's records live as long as the server: keep them out of the cyclic collector's
+    # full passes (gen-2 pauses of 20-80 ms showed up as p99 spikes under load)
+    gc.collect()
+    gc.freeze()
     try:
         run(_serve_until_stopped(app, config))
     except OSError as exc:

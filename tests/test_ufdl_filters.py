@@ -343,3 +343,20 @@ async def test_an_unknown_order_by_field_is_400(make_mock, order_by):
 ])
 async def test_a_value_that_does_not_fit_the_field_is_400(make_mock, expression, detail):
     assert await failure(make_mock, where(expression)) == detail
+
+
+async def test_team_filter_follows_moves_hard_deletes_and_membership(make_mock):
+    """An exact filter on team is answered from an index; it must stay right as projects change."""
+    client = await ufdl(make_mock)
+    team = {"expressions": [{"type": "exact", "field": "team", "value": 2}]}
+    assert await list_names(client, team) == ["Gamma"]
+    moved = await call(client, "PATCH", "/v1/projects/1", user="admin", json_body={"team": 2})
+    assert moved.status == 200
+    assert await list_names(client, team) == ["Alpha", "Gamma"]
+    assert "Alpha" not in await list_names(client, {"expressions": [{"type": "exact", "field": "team", "value": 1}]})
+    assert await list_names(client, {**team, "expressions": team["expressions"] + [
+        {"type": "exact", "field": "name", "value": "Gamma"}]}) == ["Gamma"]
+    assert (await call(client, "DELETE", "/v1/projects/1/hard", user="admin")).status == 200
+    assert await list_names(client, team) == ["Gamma"]
+    assert await list_names(client, team, user="bob") == []  # bob is not in team-b
+    assert await list_names(client, team, user="alice") == ["Gamma"]

@@ -35,32 +35,40 @@ class JournalEntry:
 
 
 class Journal:
+    """A ring of the last `capacity` requests. Recording is on every request's path, so it keeps a
+    plain tuple; entries are built when someone reads the journal."""
+
     def __init__(self, capacity: int = 1000) -> None:
         self.capacity = capacity
-        self._entries: deque[JournalEntry] = deque(maxlen=capacity)
+        self._entries: deque[tuple] = deque(maxlen=capacity)
         self._ids = itertools.count(1)
 
     def record(self, *, method: str, path: str, query: str, status: int, duration_ms: float,
-               body: bytes | None, note: dict[str, Any] | None) -> JournalEntry:
-        note = note or {}
-        entry = JournalEntry(
-            id=next(self._ids),
-            time=time.time(),
-            method=method, path=path, query=query, status=status, duration_ms=round(duration_ms, 2),
-            api=note.get("api"), operation=note.get("operation"),
-            request_body=body, errors=list(note.get("errors", [])) if status >= 400 else [],
-            fault=note.get("fault"),
-        )
-        self._entries.append(entry)
-        return entry
+               body: bytes | None, note: dict[str, Any] | None) -> None:
+        self._entries.append((next(self._ids), time.time(), method, path, query, status, duration_ms, body, note))
 
     def entries(self, *, limit: int | None = None, api: str | None = None, failed: bool = False) -> list[JournalEntry]:
-        selected = [e for e in reversed(self._entries)
-                    if (api is None or e.api == api) and (not failed or e.status >= 400)]
-        return selected[:limit] if limit else selected
+        selected = []
+        for raw in reversed(self._entries):
+            entry = _entry(*raw)
+            if (api is None or entry.api == api) and (not failed or entry.status >= 400):
+                selected.append(entry)
+                if limit and len(selected) >= limit:
+                    break
+        return selected
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+def _entry(ident: int, moment: float, method: str, path: str, query: str, status: int, duration_ms: float,
+           body: bytes | None, note: dict[str, Any] | None) -> JournalEntry:
+    note = note or {}
+    return JournalEntry(
+        id=ident, time=moment, method=method, path=path, query=query, status=status,
+        duration_ms=round(duration_ms, 2), api=note.get("api"), operation=note.get("operation"),
+        request_body=body, errors=list(note.get("errors", [])) if status >= 400 else [], fault=note.get("fault"),
+    )
 
 
 def _preview(body: bytes | None) -> str | None:

@@ -158,17 +158,25 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def apply(records: Iterable[Any], spec: dict[str, Any], state: Any, model: str = "project") -> list[Any]:
-    """Filter (expressions, then soft-delete visibility) and order a collection of records."""
+def apply(records: Iterable[Any], spec: dict[str, Any], state: Any, model: str = "project", *,
+          in_pk_order: bool = True) -> list[Any]:
+    """Filter (expressions, then soft-delete visibility) and order a collection of records.
+
+    `records` come in pk order (tables are dicts filled in pk order) unless `in_pk_order` is False.
+    Expressions are ANDed, so they are applied one after another, each to what the last kept.
+    """
     tests = [compile_expression(expr, state, model) for expr in spec.get("expressions", [])]
     orderings = [(resolve(o["field"], state, model), o.get("ascending", True), o.get("nulls_first"))
                  for o in spec.get("order_by", [])]
     include_inactive = spec.get("include_inactive", False)
-    selected = [
-        r for r in records
-        if (include_inactive or getattr(r, "deletion_time", None) is None) and all(test(r) for test in tests)
-    ]
-    selected.sort(key=lambda r: r.pk)
+    if include_inactive:
+        selected = list(records)
+    else:
+        selected = [r for r in records if getattr(r, "deletion_time", None) is None]
+    for test in tests:
+        selected = [r for r in selected if test(r)]
+    if not in_pk_order:
+        selected.sort(key=lambda r: r.pk)
     for column, ascending, nulls_first in reversed(orderings):
         # SQLite puts NULLs first when ascending and last when descending unless told otherwise
         if nulls_first is None:
@@ -178,3 +186,17 @@ def apply(records: Iterable[Any], spec: dict[str, Any], state: Any, model: str =
         selected.sort(key=lambda r: (nulls_group, None) if (v := get(r)) is None else (1 - nulls_group, v),
                       reverse=not ascending)
     return selected
+
+
+def team_candidates(spec: dict[str, Any], state: Any) -> list[Any] | None:
+    """The projects of the team an `exact` team filter names, from the state's index (no scan);
+    None when the spec has no such filter. Every expression is still applied to the result."""
+    for expr in spec.get("expressions", []):
+        if (expr.get("type") == "exact" and expr.get("field") in ("team", "team_id", "team.pk", "team.id")
+                and not expr.get("invert") and not expr.get("case_insensitive")):
+            try:
+                team = resolve("team", state).coerce(expr["value"])
+            except Detail:
+                return None  # apply() reports it, in the order of the expressions
+            return state.projects_in_team(team)
+    return None

@@ -30,8 +30,14 @@ def _lookup(ctx: RequestContext) -> Project:
 def projects_list(ctx: RequestContext) -> Reply:
     user = require_user(ctx)
     spec = filters.read_spec(ctx)
-    projects = filters.apply(ctx.state.visible_projects(user), spec, ctx.state)
-    return Reply(200, [p.to_json() for p in projects])
+    state = ctx.state
+    candidates = filters.team_candidates(spec, state)
+    if candidates is None:
+        candidates = state.visible_projects(user)
+    elif not user.is_admin:
+        teams = state.teams_of(user)
+        candidates = [p for p in candidates if p.team in teams]
+    return Reply(200, [p.to_json() for p in filters.apply(candidates, spec, state)])
 
 
 def projects_create(ctx: RequestContext) -> Reply:

@@ -40,6 +40,7 @@ def restore(options: UfdlOptions, data: dict[str, Any]) -> UfdlState:
             state._active_membership[(membership.user, membership.team)] = membership
     for project in records["projects"]:
         state.projects[project.pk] = project
+        state._by_team.setdefault(project.team, {})[project.pk] = project
         if project.active:
             state._active_project_names[(project.team, project.name)] = project.pk
     state._next.update(data.get("next_pk", {}))

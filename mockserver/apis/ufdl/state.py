@@ -36,6 +36,7 @@ class UfdlState:
         self._users_by_name: dict[str, User] = {}
         self._active_membership: dict[tuple[int, int], Membership] = {}
         self._active_project_names: dict[tuple[int, str], int] = {}  # (team, name) -> pk
+        self._by_team: dict[int, dict[int, Project]] = {}  # team -> pk -> project (equality filters)
         self.create_user(options.admin_username, options.admin_password, is_superuser=True, is_staff=True,
                          email="admin@admin.net")
 
@@ -152,6 +153,10 @@ class UfdlState:
             raise NotFound("Project")
         return project
 
+    def projects_in_team(self, team: int) -> list[Project]:
+        """The projects of one team (an index: no scan), in pk order."""
+        return sorted(self._by_team.get(team, {}).values(), key=lambda p: p.pk)
+
     def visible_projects(self, user: User) -> Iterable[Project]:
         """Every project for admins; otherwise those of teams the user is an active member of."""
         if user.is_admin:
@@ -179,6 +184,7 @@ class UfdlState:
         if project.active:
             self._active_project_names[(team, name)] = pk
         self.projects[pk] = project
+        self._by_team.setdefault(team, {})[pk] = project
         return project
 
     def update_project(self, project: Project, name: str, team: int) -> Project:
@@ -186,6 +192,9 @@ class UfdlState:
             self._claim_name(team, name, project.pk)
             self._release_name(project)
             self._active_project_names[(team, name)] = project.pk
+        if team != project.team:
+            self._by_team[project.team].pop(project.pk, None)
+            self._by_team.setdefault(team, {})[project.pk] = project
         project.name, project.team = name, team
         return project
 
@@ -203,6 +212,7 @@ class UfdlState:
     def hard_delete(self, project: Project) -> Project:
         self.soft_delete(project)
         del self.projects[project.pk]
+        self._by_team[project.team].pop(project.pk, None)
         return replace(project, pk=None)
 
     # -- seeds ---------------------------------------------------------------------------------
