@@ -40,7 +40,7 @@ def json_kind(value: Any) -> str:
 def equal(left: Any, right: Any) -> bool:
     if right is None or left is None:
         return left is right
-    return json_kind(left) == json_kind(right) and left == right
+    return left == right and json_kind(left) == json_kind(right)  # cheap test first: most rows differ
 
 
 def ordered(compare: Callable[[Any, Any], bool], left: Any, right: Any) -> bool:
