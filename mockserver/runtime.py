@@ -25,6 +25,7 @@ from .errors import (
     InjectedFault,
     InternalError,
     MalformedBody,
+    MethodNotAllowed,
     NotAcceptable,
     PathParamInvalid,
     UnsupportedMediaType,
@@ -99,9 +100,11 @@ class ApiRuntime:
             entry, raw_params = self.router.resolve_path(request.path)
             any_operation = next(iter(entry.operations.values()))
             path_params = _path_params(any_operation, raw_params)
-            if request.method != "OPTIONS":
+            try:
+                operation = self.router.operation_for(entry, request.method)
+            except MethodNotAllowed:
                 _negotiate(request, any_operation)  # content negotiation comes before the method check
-            operation = self.router.operation_for(entry, request.method)
+                raise
             if operation is None:  # OPTIONS: describe the resource
                 reply = _options_reply(entry)
             else:
@@ -134,7 +137,7 @@ class ApiRuntime:
 
     async def _serve(self, request: web.Request, operation: Operation, path_params: dict[str, Any],
                      request_id: str, contexts: list[RequestContext]) -> Reply:
-        _negotiate(request, operation)  # the method's own media types (usually those of the path)
+        _negotiate(request, operation)
         query, violations = _query_params(request, operation)
         ctx = RequestContext(request, self, operation, path_params, query, request_id)
         contexts.append(ctx)
