@@ -30,13 +30,17 @@ class TargetError(Exception):
 
 
 class ServerThread:
-    """An aiohttp application served on 127.0.0.1:<free port> by a daemon thread."""
+    """A MockService (served as the command line serves it) or an aiohttp application, on
+    127.0.0.1:<free port>, from a daemon thread."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, served) -> None:
         from aiohttp import web
 
         self.loop = asyncio.new_event_loop()
-        self.runner = web.AppRunner(app, access_log=None)
+        if isinstance(served, web.Application):
+            self.runner = web.AppRunner(served, access_log=None)
+        else:
+            self.runner = web.ServerRunner(served.server(loop=self.loop, access_log=None))
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.bind(("127.0.0.1", 0))
 
@@ -128,9 +132,10 @@ def _mock_apis(root_url: str) -> dict[str, str] | None:
 
 def _resolve() -> Target:
     if SETTINGS.base_url is None:
-        from mockserver import MockConfig, create_app
+        from mockserver import MockConfig
+        from mockserver.service import MockService
 
-        server = ServerThread(create_app(MockConfig(demo_data=False, access_log=False)))
+        server = ServerThread(MockService(MockConfig(demo_data=False, access_log=False)))
         served = _mock_apis(server.url) or {}
         apis = tuple(a for a in APIS if a in served and (not SETTINGS.apis or a in SETTINGS.apis))
         return Target(server.url, apis, live=False, is_mock=True, server=server)

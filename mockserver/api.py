@@ -68,7 +68,7 @@ class RequestContext:
         "_body", "_body_error", "_violations", "validated",
     )
 
-    def __init__(self, request: web.Request, runtime: Any, operation: Operation, path_params: dict[str, Any],
+    def __init__(self, request: web.BaseRequest, runtime: Any, operation: Operation, path_params: dict[str, Any],
                  query: dict[str, Any], request_id: str) -> None:
         self.request = request
         self.runtime = runtime
@@ -123,7 +123,10 @@ class ApiDefinition:
     render_error: Callable[[Exception, str], Reply]  # (error, request id) -> error reply
     default_options: Any = None
     authenticate: Callable[[RequestContext], None] | None = None
-    # (response, Allow list of the matched path or None, request id): add API-specific headers
+    # (Allow list of a spec path, or None outside any path) -> the headers every answer there carries;
+    # called once per path when the API is mounted
+    response_headers: Callable[[tuple[str, ...] | None], Mapping[str, str]] | None = None
+    # (response, Allow list of the matched path or None, request id): per-answer headers and changes
     finish_response: Callable[[web.StreamResponse, tuple[str, ...] | None, str], None] | None = None
     defer_validation: bool = False  # True: handlers call ctx.validated_body() where the API checks
     optional_trailing_slash: bool = False

@@ -73,11 +73,11 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
 
 
 def serve(config: MockConfig) -> int:
-    from .app import create_app
+    from .service import MockService
 
     logging.basicConfig(level=config.log_level.upper(), format="%(message)s")
     try:
-        app = create_app(config)
+        service = MockService(config)
     except (SeedError, StateFileError, ValueError) as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
@@ -86,18 +86,16 @@ def serve(config: MockConfig) -> int:
     gc.collect()
     gc.freeze()
     try:
-        run(_serve_until_stopped(app, config))
+        run(_serve_until_stopped(service, config))
     except OSError as exc:
         print(f"mockserver: cannot listen on {config.host}:{config.port}: {exc.strerror}", file=sys.stderr)
         return 1
     return 0
 
 
-async def _serve_until_stopped(app: web.Application, config: MockConfig) -> None:
+async def _serve_until_stopped(service: Any, config: MockConfig) -> None:
     """Listen, print where and how to log in, and stop cleanly on Ctrl-C / SIGTERM."""
-    from .app import RUNTIMES
-
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=10.0)
+    runner = web.ServerRunner(service.server(access_log=None), shutdown_timeout=10.0)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
     try:
@@ -109,7 +107,7 @@ async def _serve_until_stopped(app: web.Application, config: MockConfig) -> None
     host = config.host if config.host not in ("0.0.0.0", "::") else "localhost"
     base = f"http://{host}:{port}"
     lines = [f"mockserver {__version__} listening on {base}  (Ctrl-C to stop)"]
-    for runtime in app[RUNTIMES]:
+    for runtime in service.runtimes:
         if runtime.definition.banner:
             lines.extend(runtime.definition.banner(runtime, base))
     if config.control:
@@ -124,6 +122,7 @@ async def _serve_until_stopped(app: web.Application, config: MockConfig) -> None
     finally:
         print("mockserver: shutting down", flush=True)
         await runner.cleanup()  # finishes in-flight requests first
+        service.close()
 
 
 def run(coroutine: Any) -> Any:

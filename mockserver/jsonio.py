@@ -8,6 +8,7 @@ messages are the stdlib's (APIs such as DRF quote them verbatim).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 try:  # pragma: no cover - exercised implicitly by whichever is installed
@@ -70,3 +71,26 @@ def dumps(value: Any) -> bytes:
         except TypeError:  # ints beyond 64 bits and the like: let the stdlib try
             pass
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class Encoded:
+    """A JSON value already encoded: a reply body sent as these bytes (no second encoding).
+
+    APIs cache the encoding of records that rarely change and join them into lists; `value()`
+    decodes the bytes again for the few readers that need the value (strict contract checks)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def value(self) -> Any:
+        return loads(self.data)
+
+    def __repr__(self) -> str:
+        return f"Encoded({self.data[:60]!r})"
+
+
+def array(items: Iterable[bytes]) -> Encoded:
+    """A JSON array of already-encoded values."""
+    return Encoded(b"[" + b",".join(items) + b"]")

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from .config import MockConfig
 
+SERVICE = web.AppKey("service", object)  # service.MockService: everything below, and the request handler
 RUNTIMES = web.AppKey("runtimes", list)  # ApiRuntime of each product API, the longest base path first
 CONFIG = web.AppKey("config", MockConfig)
 PLANE = web.AppKey("plane", object)  # control.ControlPlane: journal, fault rules, state file

@@ -6,16 +6,17 @@ content negotiation → body decoding → authentication → validation → hand
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import logging
 import secrets
+from collections.abc import Mapping
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from . import jsonio
 from .api import NO_BODY, ApiDefinition, FormBody, Reply, RequestContext
@@ -30,6 +31,7 @@ from .errors import (
     PathParamInvalid,
     UnsupportedMediaType,
 )
+from .jsonio import Encoded
 from .router import PathEntry, Router
 from .spec import ApiSpec, Operation, SpecError, load_spec
 from .validation import Violation, coerce_parameter
@@ -40,6 +42,7 @@ FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
 
 
+RESOLVED_PATHS = 10_000  # bound of the per-runtime caches of resolved paths and accepted Accept headers
 NOTE = web.RequestKey("mock_note", dict)  # what the runtime tells the journal about a request
 
 
@@ -49,7 +52,8 @@ class ContractViolation(Exception):
 
 class ApiRuntime:
     def __init__(self, definition: ApiDefinition, options: Any = None, *, strict: bool = False,
-                 seed: Any = None, spec: ApiSpec | None = None) -> None:
+                 seed: Any = None, spec: ApiSpec | None = None,
+                 common_headers: Mapping[str, str] | None = None) -> None:
         self.definition = definition
         self.name = definition.name
         self.options = options if options is not None else definition.default_options
@@ -62,6 +66,9 @@ class ApiRuntime:
         self.contract_violations: list[str] = []
         self._id_prefix = secrets.token_hex(4)
         self._id_counter = itertools.count(1)
+        self._headers = _header_blocks(self.router, definition, common_headers or {})
+        self._resolved: dict[str, tuple[PathEntry, dict[str, Any]]] = {}  # path -> route and coerced parameters
+        self._acceptable: set[tuple[str, str]] = set()  # (operationId, Accept) pairs that passed negotiation
 
     @property
     def base_path(self) -> str:
@@ -91,20 +98,16 @@ class ApiRuntime:
         """Unique per request and process: a random prefix per runtime and a counter."""
         return f"{self._id_prefix}{next(self._id_counter):08x}"
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         request_id = self.new_request_id()
         entry: PathEntry | None = None
         operation: Operation | None = None
         contexts: list[RequestContext] = []
         try:
-            entry, raw_params = self.router.resolve_path(request.path)
-            any_operation = next(iter(entry.operations.values()))
-            path_params = _path_params(any_operation, raw_params)
-            try:
-                operation = self.router.operation_for(entry, request.method)
-            except MethodNotAllowed:
-                _negotiate(request, any_operation)  # content negotiation comes before the method check
-                raise
+            entry, path_params = self.resolve(request.path)
+            operation = entry.operations.get(request.method)
+            if operation is None:
+                operation = self._other_method(request, entry)
             if operation is None:  # OPTIONS: describe the resource
                 reply = _options_reply(entry)
             else:
@@ -114,7 +117,11 @@ class ApiRuntime:
                 entry = None  # the path does not name a resource after all
             reply = self._error_reply(exc, request_id)
             request[NOTE] = {"errors": _describe(exc, reply)}
-        request.setdefault(NOTE, {}).update(api=self.name, operation=operation.operation_id if operation else None)
+        note = request.get(NOTE)
+        if note is None:
+            request[NOTE] = {"api": self.name, "operation": operation.operation_id if operation else None}
+        else:
+            note.update(api=self.name, operation=operation.operation_id if operation else None)
         response = self._finish(reply, entry, request_id)
         if self.strict and operation is not None:
             problems = _contract_problems(operation, reply, response, contexts[0] if contexts else None)
@@ -126,7 +133,28 @@ class ApiRuntime:
                                         entry, request_id)
         return response
 
-    def fault_response(self, request: web.Request, status: int) -> web.Response:
+    def resolve(self, path: str) -> tuple[PathEntry, dict[str, Any]]:
+        """The spec path serving `path` and its coerced, schema-checked path parameters (cached)."""
+        found = self._resolved.get(path)
+        if found is not None:
+            return found[0], dict(found[1])
+        entry, raw_params = self.router.resolve_path(path)
+        path_params = _path_params(next(iter(entry.operations.values())), raw_params)
+        if len(self._resolved) >= RESOLVED_PATHS:
+            self._resolved.clear()
+        self._resolved[path] = (entry, path_params)
+        return entry, dict(path_params)
+
+    @staticmethod
+    def _other_method(request: web.BaseRequest, entry: PathEntry) -> Operation | None:
+        """HEAD (served by GET), OPTIONS (None), or a 405 after content negotiation."""
+        try:
+            return Router.operation_for(entry, request.method)
+        except MethodNotAllowed:
+            _negotiate(request, next(iter(entry.operations.values())))  # negotiation comes before the method check
+            raise
+
+    def fault_response(self, request: web.BaseRequest, status: int) -> web.Response:
         """A status forced by a fault rule, in this API's envelope and with its usual headers."""
         request_id = self.new_request_id()
         try:
@@ -135,25 +163,46 @@ class ApiRuntime:
             entry = None
         return self._finish(self._error_reply(InjectedFault(status), request_id), entry, request_id)
 
-    async def _serve(self, request: web.Request, operation: Operation, path_params: dict[str, Any],
+    async def _serve(self, request: web.BaseRequest, operation: Operation, path_params: dict[str, Any],
                      request_id: str, contexts: list[RequestContext]) -> Reply:
-        _negotiate(request, operation)
-        query, violations = _query_params(request, operation)
+        accept = request.headers.get("Accept")
+        if accept and (operation.operation_id, accept) not in self._acceptable:
+            _negotiate(request, operation)
+            if len(self._acceptable) >= RESOLVED_PATHS:
+                self._acceptable.clear()
+            self._acceptable.add((operation.operation_id, accept))
+        if operation.query_params:
+            query, violations = _query_params(request, operation)
+        else:
+            query, violations = {}, None
         ctx = RequestContext(request, self, operation, path_params, query, request_id)
         contexts.append(ctx)
-        ctx._violations.extend(violations)
+        if violations:
+            ctx._violations.extend(violations)
         await _read_body(request, ctx, self.definition.parsed_media_types)
         if self.definition.authenticate is not None:
             self.definition.authenticate(ctx)
         if not self.definition.defer_validation:
             ctx.validated_body()
         reply = self.definition.handlers[operation.operation_id](ctx)
-        if inspect.isawaitable(reply):
+        if type(reply) is not Reply:  # an async handler
             reply = await reply
         return reply
 
     def _finish(self, reply: Reply, entry: PathEntry | None, request_id: str) -> web.Response:
-        response = _to_response(reply)
+        """The HTTP answer: the reply's body and headers on top of the route's precomputed headers."""
+        json_headers, bare_headers = self._headers[entry.template if entry is not None else None]
+        body = reply.body
+        if reply.content_type is not None:
+            response = web.Response(status=reply.status, body=body.encode("utf-8") if isinstance(body, str) else body,
+                                    headers=bare_headers, content_type=reply.content_type)
+        elif body is NO_BODY:
+            response = web.Response(status=reply.status, headers=bare_headers)
+        else:
+            data = body.data if type(body) is Encoded else jsonio.dumps(body)
+            response = web.Response(status=reply.status, body=data, headers=json_headers)
+        if reply.headers:
+            response.headers.update(reply.headers)
         if self.definition.finish_response is not None:
             self.definition.finish_response(response, entry.allowed if entry else None, request_id)
         return response
@@ -172,6 +221,8 @@ def _describe(exc: Exception, reply: Reply) -> list[str]:
     if violations:
         return [f"{v.location} {v.field or '<root>'}: {v.message}" for v in violations[:20]]
     body = reply.body if reply.body is not NO_BODY else ""
+    if isinstance(body, Encoded):
+        body = body.value()
     return [jsonio.dumps(body).decode("utf-8")[:500]] if body != "" else [type(exc).__name__]
 
 
@@ -183,7 +234,8 @@ def _contract_problems(operation: Operation, reply: Reply, response: web.Respons
     if documented is None:
         return [f"status {reply.status} is not documented"]
     if documented.validator is not None and reply.body is not NO_BODY:
-        for violation in documented.validator.violations(reply.body, "response"):
+        body = reply.body.value() if isinstance(reply.body, Encoded) else reply.body
+        for violation in documented.validator.violations(body, "response"):
             problems.append(f"body at {violation.field or '<root>'}: {violation.message}")
     if reply.body is NO_BODY and documented.media_types:
         problems.append("body missing")
@@ -215,7 +267,7 @@ def _path_params(operation, raw_params: dict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _query_params(request: web.Request, operation) -> tuple[dict[str, Any], list[Violation]]:
+def _query_params(request: web.BaseRequest, operation) -> tuple[dict[str, Any], list[Violation]]:
     values: dict[str, Any] = {}
     violations: list[Violation] = []
     for param in operation.query_params:
@@ -234,7 +286,7 @@ def _query_params(request: web.Request, operation) -> tuple[dict[str, Any], list
     return values, violations
 
 
-def _negotiate(request: web.Request, operation) -> None:
+def _negotiate(request: web.BaseRequest, operation) -> None:
     accept = request.headers.get("Accept")
     if not accept:
         return
@@ -250,7 +302,7 @@ def _negotiate(request: web.Request, operation) -> None:
     raise NotAcceptable(accept)
 
 
-async def _read_body(request: web.Request, ctx: RequestContext, extra_media_types: tuple[str, ...]) -> None:
+async def _read_body(request: web.BaseRequest, ctx: RequestContext, extra_media_types: tuple[str, ...]) -> None:
     """Decode the body into ctx (errors are kept in ctx and raised when the body is asked for).
 
     A body is decoded when its media type is one the operation lists, or one the API parses on
@@ -345,14 +397,14 @@ def _options_reply(entry: PathEntry) -> Reply:
     return Reply(200, body, {"Allow": ", ".join(entry.allowed)})
 
 
-def _to_response(reply: Reply) -> web.Response:
-    if reply.content_type is not None:
-        body = reply.body.encode("utf-8") if isinstance(reply.body, str) else reply.body
-        response = web.Response(status=reply.status, body=body, content_type=reply.content_type)
-    elif reply.body is NO_BODY:
-        response = web.Response(status=reply.status)
-    else:
-        response = web.Response(status=reply.status, body=jsonio.dumps(reply.body), content_type="application/json")
-    if reply.headers:
-        response.headers.update(reply.headers)
-    return response
+def _header_blocks(router: Router, definition: ApiDefinition,
+                   common: Mapping[str, str]) -> dict[str | None, tuple[CIMultiDict[str], CIMultiDict[str]]]:
+    """Per spec path (and for answers outside any path): the headers of a JSON answer and of one
+    without a body — the API's fixed headers (`ApiDefinition.response_headers`) and `common` ones —
+    built once, so that an answer copies one block instead of setting headers one by one."""
+    blocks: dict[str | None, tuple[CIMultiDict[str], CIMultiDict[str]]] = {}
+    for template, allowed in [(None, None)] + [(e.template, e.allowed) for e in router.entries]:
+        fixed = dict(definition.response_headers(allowed)) if definition.response_headers else {}
+        bare = CIMultiDict({**fixed, **common})
+        blocks[template] = (CIMultiDict({"Content-Type": "application/json", **bare}), bare)
+    return blocks

@@ -10,9 +10,10 @@ import random
 import aiohttp
 import pytest
 
-from mockserver import MockConfig, create_app
+from mockserver import MockConfig
 from mockserver.apis import AVAILABLE
-from mockserver.app import RUNTIMES
+from mockserver.service import MockService
+from mockserver.testing import MockTestServer
 
 UFDL_PATHS = ["/v1/projects/list", "/v1/projects/create", "/v1/projects/1", "/v1/projects/1/hard",
               "/v1/projects/1/reinstate", "/v1/teams/1/memberships", "/v1/auth/obtain", "/v1/users/create",
@@ -44,10 +45,12 @@ def bodies(rng: random.Random) -> list[bytes]:
 
 
 @pytest.fixture
-async def live_mock(aiohttp_server):
-    app = create_app(MockConfig(demo_data=True, access_log=False, max_body_bytes=64 * 1024))
-    server = await aiohttp_server(app)
-    yield app, f"http://127.0.0.1:{server.port}"
+async def live_mock():
+    service = MockService(MockConfig(demo_data=True, access_log=False, max_body_bytes=64 * 1024))
+    server = MockTestServer(service)
+    await server.start_server()
+    yield service, f"http://127.0.0.1:{server.port}"
+    await server.close()
 
 
 def envelope_ok(path: str, body: bytes) -> bool:
@@ -62,7 +65,7 @@ def envelope_ok(path: str, body: bytes) -> bool:
 
 
 async def test_thousands_of_malformed_requests_never_get_a_5xx_or_a_dropped_connection(live_mock):
-    app, base = live_mock
+    service, base = live_mock
     rng = random.Random(20261125)
     paths = UFDL_PATHS + JUNK_PATHS + (TESTINY_PATHS if "testiny" in AVAILABLE else [])
     samples = bodies(rng)
@@ -98,7 +101,7 @@ async def test_thousands_of_malformed_requests_never_get_a_5xx_or_a_dropped_conn
     assert not problems, f"{len(problems)} bad answers, e.g.:\n" + "\n".join(problems[:10])
     async with aiohttp.ClientSession() as session, session.get(base + "/__mock__/health") as alive:
         assert alive.status == 200
-    assert all(not runtime.contract_violations for runtime in app[RUNTIMES])
+    assert all(not runtime.contract_violations for runtime in service.runtimes)
 
 
 async def test_64_concurrent_writers_lose_and_duplicate_nothing(live_mock):
@@ -144,7 +147,7 @@ async def test_a_body_over_the_limit_gets_413_in_the_api_envelope(make_mock, api
     seeds = {}
     client = await make_mock(apis=(api,), max_body_bytes=2048, seeds=seeds)
     if api == "testiny":
-        headers = {"X-Api-Key": client.server.app[RUNTIMES][0].options.api_keys[0]}
+        headers = {"X-Api-Key": client.server.service.runtimes[0].options.api_keys[0]}
     response = await client.post(path, json={"name": "x" * 10_000, "team": 1}, headers=headers)
     assert response.status == 413
     body = await response.json()

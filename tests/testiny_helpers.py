@@ -17,7 +17,6 @@ from aiohttp.test_utils import TestClient
 
 from mockserver.apis.testiny.options import DEMO_API_KEY, ApiOptions
 from mockserver.apis.testiny.state import ProjectStore
-from mockserver.app import RUNTIMES
 
 KEY = DEMO_API_KEY
 OTHER_KEY = "second-key"
@@ -59,7 +58,7 @@ async def start_mock(make_mock, seed: dict[str, Any] | None = None, *, keys: tup
 
 
 def store_of(client: TestClient) -> ProjectStore:
-    return next(r for r in client.server.app[RUNTIMES] if r.name == "testiny").state
+    return next(r for r in client.server.service.runtimes if r.name == "testiny").state
 
 
 def use_clock(client: TestClient, start: datetime = START) -> FakeClock:

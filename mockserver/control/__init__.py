@@ -24,6 +24,7 @@ class ControlPlane:
     journal: Journal = field(default_factory=Journal)
     faults: FaultRules = field(default_factory=FaultRules)
     state_file: Any = None
+    runtimes: list = field(default_factory=list)  # the mounted APIs' runtimes (what reset, seed, state act on)
 
 
 def control_definition(plane: ControlPlane) -> ApiDefinition:

@@ -19,7 +19,6 @@ from ..errors import (
     RouteNotFound,
     UnsupportedMediaType,
 )
-from ..keys import RUNTIMES
 
 DASHBOARD = Path(__file__).resolve().parent / "dashboard.html"
 
@@ -62,7 +61,7 @@ def render_error(error: Exception, request_id: str) -> Reply:
 
 
 def _runtimes(ctx: RequestContext) -> list[Any]:
-    runtimes = ctx.request.app[RUNTIMES]
+    runtimes = ctx.state.runtimes
     wanted = ctx.query.get("api")
     selected = [r for r in runtimes if wanted in (None, r.name)]
     if not selected:
@@ -87,7 +86,7 @@ def dashboard(ctx: RequestContext) -> Reply:
 
 
 def health(ctx: RequestContext) -> Reply:
-    return Reply(200, {"status": "ok", "apis": {r.name: r.base_path or "/" for r in ctx.request.app[RUNTIMES]}})
+    return Reply(200, {"status": "ok", "apis": {r.name: r.base_path or "/" for r in ctx.state.runtimes}})
 
 
 def reset(ctx: RequestContext) -> Reply:

@@ -9,7 +9,7 @@ from . import options as opts
 from . import snapshot
 from .access import authenticate
 from .accounts import HANDLERS as ACCOUNT_HANDLERS
-from .errors import finish_response, render_error
+from .errors import finish_response, render_error, response_headers
 from .projects import HANDLERS as PROJECT_HANDLERS
 from .state import UfdlState
 
@@ -38,6 +38,7 @@ API = ApiDefinition(
     render_error=render_error,
     default_options=opts.UfdlOptions(),
     authenticate=authenticate,
+    response_headers=response_headers,
     finish_response=finish_response,
     defer_validation=True,  # DRF validates inside the action, after permissions and lookups
     optional_trailing_slash=True,

@@ -131,8 +131,14 @@ def render_error(error: Exception, request_id: str) -> Reply:
     raise error
 
 
-def finish_response(response: web.StreamResponse, allowed: tuple[str, ...] | None, request_id: str) -> None:
+def response_headers(allowed: tuple[str, ...] | None) -> dict[str, str]:
     """Headers every DRF response carries: `Allow` for the matched route, and `Vary`."""
-    if allowed and response.status != 500:
-        response.headers["Allow"] = ", ".join(allowed)
-    response.headers["Vary"] = "Accept, Origin"
+    headers = {"Allow": ", ".join(allowed)} if allowed else {}
+    headers["Vary"] = "Accept, Origin"
+    return headers
+
+
+def finish_response(response: web.StreamResponse, allowed: tuple[str, ...] | None, request_id: str) -> None:
+    """A 500 comes from Django's handler, outside the view: no `Allow`."""
+    if response.status == 500:
+        response.headers.popall("Allow", None)

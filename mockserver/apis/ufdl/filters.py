@@ -169,10 +169,10 @@ def apply(records: Iterable[Any], spec: dict[str, Any], state: Any, model: str =
     orderings = [(resolve(o["field"], state, model), o.get("ascending", True), o.get("nulls_first"))
                  for o in spec.get("order_by", [])]
     include_inactive = spec.get("include_inactive", False)
-    if include_inactive:
+    if include_inactive or model == "user":  # users have no deletion time
         selected = list(records)
     else:
-        selected = [r for r in records if getattr(r, "deletion_time", None) is None]
+        selected = [r for r in records if r.deletion_time is None]
     for test in tests:
         selected = [r for r in selected if test(r)]
     if not in_pk_order:

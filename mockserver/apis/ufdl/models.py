@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ...jsonio import Encoded, dumps
+
 LEVELS = "RXWA"  # weakest to strongest: read, execute, write, admin
 
 
@@ -89,22 +91,25 @@ class Project:
     creator: int | None
     creation_time: datetime
     deletion_time: datetime | None = None
-    _json: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    _encoded: Encoded | None = field(default=None, init=False, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        if name != "_json":
-            object.__setattr__(self, "_json", None)  # any change invalidates the cached JSON
+        if name != "_encoded":
+            object.__setattr__(self, "_encoded", None)  # any change invalidates the cached JSON
 
     @property
     def active(self) -> bool:
         return self.deletion_time is None
 
     def to_json(self) -> dict[str, Any]:
-        """The project's JSON (cached until the next change; callers must not mutate it)."""
-        if self._json is None:
-            self._json = {
-                "pk": self.pk, "name": self.name, "team": self.team, "creator": self.creator,
-                "creation_time": timestamp(self.creation_time), "deletion_time": timestamp(self.deletion_time),
-            }
-        return self._json
+        return {
+            "pk": self.pk, "name": self.name, "team": self.team, "creator": self.creator,
+            "creation_time": timestamp(self.creation_time), "deletion_time": timestamp(self.deletion_time),
+        }
+
+    def encoded(self) -> Encoded:
+        """The project's JSON as sent (cached until the next change: lists join these bytes)."""
+        if self._encoded is None:
+            self._encoded = Encoded(dumps(self.to_json()))
+        return self._encoded

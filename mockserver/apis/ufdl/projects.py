@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import jsonio
 from ...api import Reply, RequestContext
 from . import filters
 from . import serializers as s
@@ -37,7 +38,7 @@ def projects_list(ctx: RequestContext) -> Reply:
     elif not user.is_admin:
         teams = state.teams_of(user)
         candidates = [p for p in candidates if p.team in teams]
-    return Reply(200, [p.to_json() for p in filters.apply(candidates, spec, state)])
+    return Reply(200, jsonio.array([p.encoded().data for p in filters.apply(candidates, spec, state)]))
 
 
 def projects_create(ctx: RequestContext) -> Reply:
@@ -47,13 +48,13 @@ def projects_create(ctx: RequestContext) -> Reply:
     if not ctx.state.has_level(user, clean["team"], "W"):
         raise PermissionDenied()
     project = ctx.state.create_project(clean["name"], clean["team"], user.pk)
-    return Reply(201, project.to_json())
+    return Reply(201, project.encoded())
 
 
 def projects_retrieve(ctx: RequestContext) -> Reply:
     project = _lookup(ctx)
     require_object_level(ctx, project.team, "R")
-    return Reply(200, project.to_json())
+    return Reply(200, project.encoded())
 
 
 def _update(ctx: RequestContext, partial: bool) -> Reply:
@@ -61,7 +62,7 @@ def _update(ctx: RequestContext, partial: bool) -> Reply:
     require_object_level(ctx, project.team, "W")
     clean = s.validate(s.as_data(ctx.parsed_body()), _project_fields(ctx), partial=partial)
     ctx.state.update_project(project, clean.get("name", project.name), clean.get("team", project.team))
-    return Reply(200, project.to_json())
+    return Reply(200, project.encoded())
 
 
 def projects_update(ctx: RequestContext) -> Reply:
@@ -82,13 +83,13 @@ def projects_destroy(ctx: RequestContext) -> Reply:
 def projects_hard_delete(ctx: RequestContext) -> Reply:
     require_admin(ctx)
     project = _lookup(ctx)
-    return Reply(200, ctx.state.hard_delete(project).to_json())
+    return Reply(200, ctx.state.hard_delete(project).encoded())
 
 
 def projects_reinstate(ctx: RequestContext) -> Reply:
     require_admin(ctx)
     project = _lookup(ctx)
-    return Reply(200, ctx.state.reinstate(project).to_json())
+    return Reply(200, ctx.state.reinstate(project).encoded())
 
 
 HANDLERS = {

@@ -1,0 +1,196 @@
+"""`MockService`: the whole mock behind one request handler.
+
+It holds the mounted APIs, the control plane and the state file, and its `handle` does everything
+around a request: fault rules, dispatch to the API (or the control API) that owns the path, CORS
+preflights, the journal entry, the console line, the state-file trigger and a last-resort guard
+that turns an escaped exception into a 500.
+
+The command line serves it on aiohttp's low-level `web.Server` (no application router and no
+middleware chain in front of it: each costs on every request); `create_app` wraps the same
+handler in a `web.Application` for tests and for embedding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from aiohttp import HttpVersion11, web
+
+from . import apis as api_registry
+from .api import ApiDefinition
+from .config import MockConfig
+from .control import CONTROL_PREFIX, ControlPlane, control_definition
+from .persistence import StateFile
+from .runtime import NOTE, ApiRuntime
+from .seeding import demo_seed, load_seed_file
+
+log = logging.getLogger("mockserver")
+access_log = logging.getLogger("mockserver.access")
+
+CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Api-Key, X-Mock-Token, X-Requested-With"
+# what every answer carries: any origin may call the mock and read these headers
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*",
+                "Access-Control-Expose-Headers": "Allow, WWW-Authenticate, X-Request-Id"}
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def build_runtimes(config: MockConfig, definitions: Iterable[ApiDefinition] | None = None,
+                   seeds: dict | None = None) -> list[ApiRuntime]:
+    """One runtime per API, seeded from `seeds`, else the seed file, else the demo data (or nothing)."""
+    if definitions is None:
+        definitions = [api_registry.load(name) for name in config.apis or api_registry.AVAILABLE]
+    if seeds is None:
+        if config.seed_file is not None:
+            seeds = load_seed_file(config.seed_file)
+        else:
+            seeds = demo_seed() if config.demo_data else {}
+    runtimes = []
+    for definition in definitions:
+        options = config.options_for(definition.name, definition.default_options)
+        runtimes.append(ApiRuntime(definition, options, strict=config.strict, seed=seeds.get(definition.name) or {},
+                                   common_headers=CORS_HEADERS))
+    return sorted(runtimes, key=lambda r: len(r.base_path), reverse=True)
+
+
+class MockService:
+    """The mounted APIs, the control API and what surrounds every request."""
+
+    def __init__(self, config: MockConfig | None = None, *, definitions: Iterable[ApiDefinition] | None = None,
+                 seeds: dict | None = None) -> None:
+        self.config = config = config or MockConfig()
+        self.runtimes = build_runtimes(config, definitions, seeds)
+        self.plane = ControlPlane(token=config.control_token, runtimes=self.runtimes)
+        if config.state_file is not None:
+            self.plane.state_file = StateFile(config.state_file)
+            self.plane.state_file.attach(self.runtimes)
+            self.plane.state_file.load_into(self.runtimes)
+        self.control: ApiRuntime | None = None
+        if config.control:
+            self.control = ApiRuntime(control_definition(self.plane), strict=config.strict,
+                                      common_headers=CORS_HEADERS)
+        self._answers_expect = False  # True when served by web.Server (no application to send 100 Continue)
+
+    # -- serving -------------------------------------------------------------------------------
+
+    def server(self, **kwargs: Any) -> web.Server:
+        """aiohttp's low-level server for this mock (call inside the running event loop)."""
+        self._answers_expect = True
+        return web.Server(self.handle, request_factory=self._make_request, **kwargs)
+
+    def _make_request(self, message: Any, payload: Any, protocol: Any, writer: Any,
+                      task: asyncio.Task) -> web.BaseRequest:
+        return web.BaseRequest(message, payload, protocol, writer, task, task.get_loop(),
+                               client_max_size=self.config.max_body_bytes)
+
+    def close(self) -> None:
+        """Write the state file one last time (on shutdown)."""
+        if self.plane.state_file is not None:
+            self.plane.state_file.close()
+
+    def runtime_for(self, path: str) -> ApiRuntime | None:
+        for runtime in self.runtimes:
+            if runtime.router.owns(path):
+                return runtime
+        return None
+
+    def is_control(self, path: str) -> bool:
+        return self.control is not None and (path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"))
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        started = time.perf_counter()
+        path = request.path
+        plane = self.plane
+        control = self.is_control(path)
+        try:
+            if self._answers_expect and "Expect" in request.headers:
+                await _expect(request)
+            response = None
+            if plane.faults.rules and not control:
+                response = await self._apply_fault(request)
+            if response is None:
+                if control:
+                    response = await self.control.handle(request)
+                else:
+                    response = await self._dispatch(request, path)
+        except web.HTTPException as exc:  # from aiohttp itself: answer it as JSON
+            response = _json(exc.status, {"detail": exc.reason}, _allow_of(exc))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("unhandled error for %s %s", request.method, path)
+            response = _json(500, {"detail": "Internal error in the mock server."})
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            _preflight(request, response)
+        elapsed = (time.perf_counter() - started) * 1000
+        if not control:
+            body = request._read_bytes if request.body_exists else None  # only what a handler already read
+            plane.journal.record(method=request.method, path=path, query=request.query_string,
+                                 status=response.status, duration_ms=elapsed, body=body, note=request.get(NOTE))
+            if plane.state_file is not None and response.status < 400 and request.method not in SAFE_METHODS:
+                plane.state_file.changed()
+        if self.config.access_log:
+            access_log.info("%s %s %s %.1fms", request.method, request.path_qs, response.status, elapsed)
+        return response
+
+    async def _dispatch(self, request: web.BaseRequest, path: str) -> web.StreamResponse:
+        for runtime in self.runtimes:
+            if runtime.router.owns(path):
+                return await runtime.handle(request)
+        mounted = [f"{r.name} under {r.base_path or '/'}" for r in self.runtimes]
+        return _json(404, {"detail": "Not found.", "mounted": mounted})
+
+    async def _apply_fault(self, request: web.BaseRequest) -> web.StreamResponse | None:
+        """Apply the first matching fault rule: latency, a forced status, or a dropped connection."""
+        runtime = self.runtime_for(request.path)
+        rule = self.plane.faults.pick(request.method, request.path, runtime.name if runtime else None)
+        if rule is None:
+            return None
+        request[NOTE] = {"fault": rule.describe(), "api": runtime.name if runtime else None}
+        if rule.latency_ms:
+            await asyncio.sleep(rule.latency_ms / 1000)
+        if rule.drop:
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError()
+        if rule.status:
+            if runtime is None:
+                return _json(rule.status, {"detail": "Fault injected by the mock."})
+            return runtime.fault_response(request, rule.status)
+        return None
+
+
+async def _expect(request: web.BaseRequest) -> None:
+    """`Expect: 100-continue` as aiohttp's application router answers it."""
+    expect = request.headers["Expect"]
+    if request.version < HttpVersion11:
+        return
+    if expect.lower() != "100-continue":
+        raise web.HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+    await request.writer.write(CONTINUE)
+    request.writer.output_size = 0
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
+    """An answer of the mock itself (not of an API): JSON with the CORS headers."""
+    response = web.json_response(body, status=status, headers=headers)
+    response.headers.update(CORS_HEADERS)
+    return response
+
+
+def _allow_of(exc: web.HTTPException) -> dict[str, str]:
+    return {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+
+
+def _preflight(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """A CORS preflight is answered with the path's allowed methods and the requested headers."""
+    headers = response.headers
+    headers.popall("Access-Control-Expose-Headers", None)
+    headers["Access-Control-Allow-Methods"] = headers.get("Allow") or "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
+    requested = request.headers.get("Access-Control-Request-Headers")
+    headers["Access-Control-Allow-Headers"] = requested or CORS_ALLOW_HEADERS
+    headers["Access-Control-Max-Age"] = "600"
