@@ -32,18 +32,22 @@ from mockserver.apis.ufdl.errors import UfdlError
 from mockserver.apis.ufdl.state import UfdlState
 from mockserver.app import create_app
 from mockserver.errors import MalformedBody, MethodNotAllowed, PathParamInvalid, RouteNotFound
+from mockserver.jsonio import Encoded
 
 Change = Callable[[Any, Reply], Reply]
 
 
 def after(api: ApiDefinition, operation: str, change: Change) -> ApiDefinition:
-    """`api` with the reply of one operation's handler passed through `change(ctx, reply)`."""
+    """`api` with the reply of one operation's handler passed through `change(ctx, reply)` (a body
+    the handler sent already encoded is decoded first, so `change` sees JSON values)."""
     original = api.handlers[operation]
 
     async def handler(ctx):
         reply = original(ctx)
         if inspect.isawaitable(reply):
             reply = await reply
+        if isinstance(reply.body, Encoded):
+            reply = replace(reply, body=reply.body.value())
         return change(ctx, reply)
 
     return replace(api, handlers={**api.handlers, operation: handler})

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import jsonio
 from ...api import NO_BODY, Reply, RequestContext
 from .access import caller
 from .projects import forced
 
 
 def _list(projects: list) -> Reply:
-    return Reply(200, [p.to_json() for p in projects])
+    return Reply(200, jsonio.array([p.json_bytes or p.encode() for p in projects]))
 
 
 def project_bulk_create(ctx: RequestContext) -> Reply:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ...jsonio import Encoded, dumps
+
 # Every column a find may name, in the order Testiny's docs list the Project fields.
 COLUMNS = ("id", "is_deleted", "created_at", "created_by", "modified_at", "modified_by", "deleted_at",
            "deleted_by", "owner_user_id", "name", "project_key", "description")
@@ -45,6 +47,8 @@ class Project:
     deleted_by: int | None = None
     owner_user_id: int = 0
     _json: dict[str, Any] | None = field(default=None, repr=False)
+    # the JSON as sent, None when stale (a cache: never stored in a state file)
+    json_bytes: bytes | None = field(default=None, repr=False, metadata={"cache": True})
 
     @property
     def is_deleted(self) -> bool:
@@ -53,7 +57,7 @@ class Project:
     def written(self, etag: str) -> None:
         """Record a write: a new `_etag`, and the cached JSON is stale."""
         self.etag = etag
-        self._json = None
+        self._json = self.json_bytes = None
 
     def to_json(self) -> dict[str, Any]:
         """The API's JSON (unset `modified_*`/`deleted_*` omitted). Shared and cached: do not mutate."""
@@ -68,3 +72,11 @@ class Project:
                         project_key=self.project_key, description=self.description)
             self._json = data
         return self._json
+
+    def encode(self) -> bytes:
+        """The JSON as sent, cached until the next write (pages join `p.json_bytes or p.encode()`)."""
+        self.json_bytes = dumps(self.to_json())
+        return self.json_bytes
+
+    def encoded(self) -> Encoded:
+        return Encoded(self.json_bytes or self.encode())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...api import Reply, RequestContext
 from .access import caller
 from .errors import InvalidInputData, describe_violation
-from .find import PARAMS_SCHEMA, decode_q, run_find
+from .find import PARAMS_SCHEMA, decode_q, encoded_find
 
 FORCING = ("1", "true")
 
@@ -16,7 +16,7 @@ def forced(ctx: RequestContext) -> bool:
 
 
 def _one(project) -> Reply:
-    return Reply(200, project.to_json())
+    return Reply(200, project.encoded())
 
 
 def project_create(ctx: RequestContext) -> Reply:
@@ -51,11 +51,11 @@ def project_find_query(ctx: RequestContext) -> Reply:
     violations = ctx.runtime.spec.validator(PARAMS_SCHEMA).violations(params)
     if violations:
         raise InvalidInputData(describe_violation(violations[0], params))
-    return Reply(200, run_find(ctx.state.projects, params))
+    return Reply(200, encoded_find(ctx.state.projects, params, ctx.state.index))
 
 
 def project_find(ctx: RequestContext) -> Reply:
-    return Reply(200, run_find(ctx.state.projects, ctx.validated_body()))
+    return Reply(200, encoded_find(ctx.state.projects, ctx.validated_body(), ctx.state.index))
 
 
 HANDLERS = {handler.__name__: handler for handler in (

@@ -9,7 +9,7 @@ from .models import Project
 from .options import ApiOptions
 from .state import ProjectStore
 
-STORED = tuple(f.name for f in fields(Project) if not f.name.startswith("_"))
+STORED = tuple(f.name for f in fields(Project) if not f.name.startswith("_") and not f.metadata.get("cache"))
 
 
 def snapshot(store: ProjectStore) -> dict[str, Any]:
@@ -37,5 +37,6 @@ def purge(store: ProjectStore, prefix: str) -> dict[str, int]:
     doomed = [p for p in store.projects.values() if p.name.startswith(prefix)]
     for project in doomed:
         store._release_key(project)
+        store.index.removed(project)
         del store.projects[project.id]
     return {"projects": len(doomed)}

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .errors import DataNotFound, InputDataConflict, InvalidInputData, item_prefix
+from .index import EqualityIndex
 from .models import Account, Project, format_time
 from .options import ApiOptions
 
@@ -36,6 +37,7 @@ class ProjectStore:
         self.clock = clock
         self.new_etag = new_etag
         self.projects: dict[int, Project] = {}  # in id order: ids only grow and rows are never removed
+        self.index = EqualityIndex(self.projects)  # every write below files the project anew
         self._next_id = 1
         self._live_keys: dict[str, int] = {}  # upper-cased key -> id of the live project holding it
         self.accounts: dict[str, Account] = {}
@@ -87,6 +89,7 @@ class ProjectStore:
             project.deleted_at, project.deleted_by = now, user
         elif project.project_key is not None:
             self._live_keys[project.project_key.upper()] = project.id
+        self.index.written(project)
         return project
 
     def update(self, changes: list[tuple[int, Mapping[str, Any]]], user: int, *, force: bool,
@@ -121,6 +124,7 @@ class ProjectStore:
                 self._live_keys[project.project_key.upper()] = project.id
             project.modified_at, project.modified_by = now, user
             project.written(self.new_etag())
+            self.index.written(project)
             updated.append(project)
         return updated
 
@@ -133,6 +137,7 @@ class ProjectStore:
                 self._release_key(project)
                 project.deleted_at, project.deleted_by = now, user
                 project.written(self.new_etag())
+                self.index.written(project)
         return projects
 
     def undelete(self, ids: list[int], user: int, *, bulk: bool) -> list[Project]:
@@ -152,6 +157,7 @@ class ProjectStore:
                 if project.project_key is not None:
                     self._live_keys[project.project_key.upper()] = project.id
                 project.written(self.new_etag())
+                self.index.written(project)
         return projects
 
     def _release_key(self, project: Project) -> None:

@@ -91,12 +91,13 @@ class Project:
     creator: int | None
     creation_time: datetime
     deletion_time: datetime | None = None
-    _encoded: Encoded | None = field(default=None, init=False, repr=False, compare=False)
+    # the JSON as sent, None when stale (a cache: never stored in a state file)
+    json_bytes: bytes | None = field(default=None, init=False, repr=False, compare=False, metadata={"cache": True})
 
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
-        if name != "_encoded":
-            object.__setattr__(self, "_encoded", None)  # any change invalidates the cached JSON
+        if name != "json_bytes":
+            object.__setattr__(self, "json_bytes", None)  # any change invalidates the cached JSON
 
     @property
     def active(self) -> bool:
@@ -108,8 +109,10 @@ class Project:
             "creation_time": timestamp(self.creation_time), "deletion_time": timestamp(self.deletion_time),
         }
 
+    def encode(self) -> bytes:
+        """The JSON as sent, cached until the next change (lists join `p.json_bytes or p.encode()`)."""
+        self.json_bytes = dumps(self.to_json())
+        return self.json_bytes
+
     def encoded(self) -> Encoded:
-        """The project's JSON as sent (cached until the next change: lists join these bytes)."""
-        if self._encoded is None:
-            self._encoded = Encoded(dumps(self.to_json()))
-        return self._encoded
+        return Encoded(self.json_bytes or self.encode())

@@ -70,8 +70,9 @@ def purge(state: UfdlState, prefix: str) -> dict[str, int]:
 
 
 def _record(record: Any) -> dict[str, Any]:
+    caches = {f.name for f in fields(record) if f.metadata.get("cache")}
     return {key: timestamp(value) if isinstance(value, datetime) else value
-            for key, value in asdict(record).items() if not key.startswith("_")}
+            for key, value in asdict(record).items() if not key.startswith("_") and key not in caches}
 
 
 def _revive(kind: type, entry: dict[str, Any]) -> Any:
