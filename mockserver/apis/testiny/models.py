@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ...jsonio import Encoded, dumps
+from ...jsonio import Encoded, dumps_kept
 
 # Every column a find may name, in the order Testiny's docs list the Project fields.
 COLUMNS = ("id", "is_deleted", "created_at", "created_by", "modified_at", "modified_by", "deleted_at",
@@ -75,7 +75,7 @@ class Project:
 
     def encode(self) -> bytes:
         """The JSON as sent, cached until the next write (pages join `p.json_bytes or p.encode()`)."""
-        self.json_bytes = dumps(self.to_json())
+        self.json_bytes = dumps_kept(self.to_json())
         return self.json_bytes
 
     def encoded(self) -> Encoded:

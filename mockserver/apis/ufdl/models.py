@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ...jsonio import Encoded, dumps
+from ...jsonio import Encoded, dumps_kept
 
 LEVELS = "RXWA"  # weakest to strongest: read, execute, write, admin
 
@@ -111,7 +111,7 @@ class Project:
 
     def encode(self) -> bytes:
         """The JSON as sent, cached until the next change (lists join `p.json_bytes or p.encode()`)."""
-        self.json_bytes = dumps(self.to_json())
+        self.json_bytes = dumps_kept(self.to_json())
         return self.json_bytes
 
     def encoded(self) -> Encoded:
