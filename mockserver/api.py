@@ -47,7 +47,7 @@ class FormBody(dict):
         return {key: values[-1] for key, values in self.items() if values}
 
 
-@dataclass
+@dataclass(slots=True)
 class Reply:
     """What a handler returns: a status, a JSON-able body (or NO_BODY) and extra headers.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
@@ -102,7 +102,7 @@ class ApiRuntime:
         request_id = self.new_request_id()
         entry: PathEntry | None = None
         operation: Operation | None = None
-        contexts: list[RequestContext] = []
+        ctx: RequestContext | None = None
         try:
             entry, path_params = self.resolve(request.path)
             operation = entry.operations.get(request.method)
@@ -111,7 +111,14 @@ class ApiRuntime:
             if operation is None:  # OPTIONS: describe the resource
                 reply = _options_reply(entry)
             else:
-                reply = await self._serve(request, operation, path_params, request_id, contexts)
+                ctx = self._context(request, operation, path_params, request_id)
+                if operation.body_media_types and request.body_exists:  # the only wait: reading a body
+                    await _read_body(request, ctx, self.definition.parsed_media_types)
+                elif operation.body_required:
+                    _require_body(ctx)
+                reply = self._run(ctx)
+                if type(reply) is not Reply:  # an async handler
+                    reply = await reply
         except Exception as exc:  # every failure ends in this API's envelope
             if isinstance(exc, PathParamInvalid):
                 entry = None  # the path does not name a resource after all
@@ -124,7 +131,7 @@ class ApiRuntime:
             note.update(api=self.name, operation=operation.operation_id if operation else None)
         response = self._finish(reply, entry, request_id)
         if self.strict and operation is not None:
-            problems = _contract_problems(operation, reply, response, contexts[0] if contexts else None)
+            problems = _contract_problems(operation, reply, response, ctx)
             if problems:
                 message = f"{operation.operation_id} answered {reply.status}: " + "; ".join(problems[:5])
                 self.contract_violations.append(message)
@@ -163,31 +170,29 @@ class ApiRuntime:
             entry = None
         return self._finish(self._error_reply(InjectedFault(status), request_id), entry, request_id)
 
-    async def _serve(self, request: web.BaseRequest, operation: Operation, path_params: dict[str, Any],
-                     request_id: str, contexts: list[RequestContext]) -> Reply:
+    def _context(self, request: web.BaseRequest, operation: Operation, path_params: dict[str, Any],
+                 request_id: str) -> RequestContext:
+        """Content negotiation and the query parameters, into a fresh RequestContext."""
         accept = request.headers.get("Accept")
         if accept and (operation.operation_id, accept) not in self._acceptable:
             _negotiate(request, operation)
             if len(self._acceptable) >= RESOLVED_PATHS:
                 self._acceptable.clear()
             self._acceptable.add((operation.operation_id, accept))
-        if operation.query_params:
-            query, violations = _query_params(request, operation)
-        else:
-            query, violations = {}, None
+        if not operation.query_params:
+            return RequestContext(request, self, operation, path_params, {}, request_id)
+        query, violations = _query_params(request, operation)
         ctx = RequestContext(request, self, operation, path_params, query, request_id)
-        contexts.append(ctx)
-        if violations:
-            ctx._violations.extend(violations)
-        await _read_body(request, ctx, self.definition.parsed_media_types)
+        ctx._violations.extend(violations)
+        return ctx
+
+    def _run(self, ctx: RequestContext) -> Reply | Awaitable[Reply]:
+        """Authentication, validation (unless the API defers it to its handlers), then the handler."""
         if self.definition.authenticate is not None:
             self.definition.authenticate(ctx)
         if not self.definition.defer_validation:
             ctx.validated_body()
-        reply = self.definition.handlers[operation.operation_id](ctx)
-        if type(reply) is not Reply:  # an async handler
-            reply = await reply
-        return reply
+        return self.definition.handlers[ctx.operation.operation_id](ctx)
 
     def _finish(self, reply: Reply, entry: PathEntry | None, request_id: str) -> web.Response:
         """The HTTP answer: the reply's body and headers on top of the route's precomputed headers."""
@@ -303,15 +308,13 @@ def _negotiate(request: web.BaseRequest, operation) -> None:
 
 
 async def _read_body(request: web.BaseRequest, ctx: RequestContext, extra_media_types: tuple[str, ...]) -> None:
-    """Decode the body into ctx (errors are kept in ctx and raised when the body is asked for).
+    """Decode the body of a request that has one into ctx (errors are kept in ctx and raised when
+    the body is asked for).
 
     A body is decoded when its media type is one the operation lists, or one the API parses on
     every operation (`extra_media_types`, e.g. DRF's form parsers); otherwise it is a 415.
     """
     operation = ctx.operation
-    if not operation.body_media_types or not request.body_exists:
-        _require_body(ctx)
-        return
     header = request.headers.get("Content-Type", "")
     media_type = header.split(";", 1)[0].strip().lower()
     try:

@@ -104,8 +104,9 @@ class MockService:
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
         path = request.path
+        method = request.method
         plane = self.plane
-        control = self.is_control(path)
+        control = self.control is not None and path.startswith(CONTROL_PREFIX) and self.is_control(path)
         try:
             if self._answers_expect and "Expect" in request.headers:
                 await _expect(request)
@@ -116,31 +117,33 @@ class MockService:
                 if control:
                     response = await self.control.handle(request)
                 else:
-                    response = await self._dispatch(request, path)
+                    for runtime in self.runtimes:
+                        if runtime.router.owns(path):
+                            response = await runtime.handle(request)
+                            break
+                    else:
+                        response = self._not_mounted()
         except web.HTTPException as exc:  # from aiohttp itself: answer it as JSON
             response = _json(exc.status, {"detail": exc.reason}, _allow_of(exc))
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("unhandled error for %s %s", request.method, path)
+            log.exception("unhandled error for %s %s", method, path)
             response = _json(500, {"detail": "Internal error in the mock server."})
-        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             _preflight(request, response)
         elapsed = (time.perf_counter() - started) * 1000
         if not control:
-            body = request._read_bytes if request.body_exists else None  # only what a handler already read
-            plane.journal.record(method=request.method, path=path, query=request.query_string,
-                                 status=response.status, duration_ms=elapsed, body=body, note=request.get(NOTE))
-            if plane.state_file is not None and response.status < 400 and request.method not in SAFE_METHODS:
+            # the body only if a handler read it (request._read_bytes stays None otherwise)
+            plane.journal.record(method, path, request.query_string, response.status, elapsed,
+                                 request._read_bytes, request.get(NOTE))
+            if plane.state_file is not None and response.status < 400 and method not in SAFE_METHODS:
                 plane.state_file.changed()
         if self.config.access_log:
-            access_log.info("%s %s %s %.1fms", request.method, request.path_qs, response.status, elapsed)
+            access_log.info("%s %s %s %.1fms", method, request.path_qs, response.status, elapsed)
         return response
 
-    async def _dispatch(self, request: web.BaseRequest, path: str) -> web.StreamResponse:
-        for runtime in self.runtimes:
-            if runtime.router.owns(path):
-                return await runtime.handle(request)
+    def _not_mounted(self) -> web.Response:
         mounted = [f"{r.name} under {r.base_path or '/'}" for r in self.runtimes]
         return _json(404, {"detail": "Not found.", "mounted": mounted})
 

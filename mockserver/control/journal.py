@@ -43,7 +43,7 @@ class Journal:
         self._entries: deque[tuple] = deque(maxlen=capacity)
         self._ids = itertools.count(1)
 
-    def record(self, *, method: str, path: str, query: str, status: int, duration_ms: float,
+    def record(self, method: str, path: str, query: str, status: int, duration_ms: float,
                body: bytes | None, note: dict[str, Any] | None) -> None:
         self._entries.append((next(self._ids), time.time(), method, path, query, status, duration_ms, body, note))
 
