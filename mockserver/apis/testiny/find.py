@@ -68,10 +68,13 @@ def find_page(projects: Mapping[int, Project], params: Mapping[str, Any],
     """The projects of the requested page and the FindResult's `meta`."""
     if "asOf" in params:
         _check_as_of(params["asOf"])
-    test = compile_filter(params["filter"]) if params.get("filter") else None
+    test = compile_filter(params["filter"]) if params.get("filter") else None  # also checks the whole filter
     sort = compile_order(params.get("order") or [])
-    candidates = _candidates(projects, params, index)
-    matches = list(candidates) if test is None else [p for p in candidates if test(p.to_json())]
+    candidates, indexed = _candidates(projects, params, index)
+    if indexed is not None:  # every candidate already satisfies that condition: test the others
+        rest = {key: value for key, value in params["filter"].items() if key != indexed}
+        test = compile_filter(rest) if rest else None
+    matches = candidates if test is None else [p for p in candidates if test(p.to_json())]
     sort(matches)
     # every pagination value is an integer, which JSON Schema lets a client write as 5.0
     pagination = {name: int(value) for name, value in (params.get("pagination") or {}).items()}
@@ -101,10 +104,12 @@ def _check_as_of(value: str) -> None:
 
 
 def _candidates(projects: Mapping[int, Project], params: Mapping[str, Any],
-                index: EqualityIndex | None) -> Iterable[Project]:
-    """Projects in id order that may match: those `id`/`ids` name, else the index bucket of a plain
-    equality in the filter, else all; without `includeDeleted` only the live ones."""
+                index: EqualityIndex | None) -> tuple[list[Project], str | None]:
+    """Projects in id order that may match, and the filter column whose plain equality they all
+    satisfy (None if none): those `id`/`ids` name, else the index bucket of a plain equality in the
+    filter, else all; without `includeDeleted` only the live ones."""
     wanted: set[int] | None = None
+    indexed = None
     if "id" in params:
         wanted = {int(params["id"])}
     if "ids" in params:
@@ -118,11 +123,11 @@ def _candidates(projects: Mapping[int, Project], params: Mapping[str, Any],
             if column in COLUMNS and not isinstance(condition, (dict, list)):
                 bucket = index.lookup(column, condition)
                 if bucket is not None:
-                    rows = bucket
+                    rows, indexed = bucket, column
                     break
     if params.get("includeDeleted"):
-        return rows
-    return [p for p in rows if p.deleted_at is None]
+        return list(rows), indexed
+    return [p for p in rows if p.deleted_at is None], indexed
 
 
 def _window(matches: list[Project], pagination: Mapping[str, Any], page: int) -> tuple[int, int]:

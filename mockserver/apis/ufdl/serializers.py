@@ -53,9 +53,10 @@ def char_field(value: Any, *, max_length: int | None, trim: bool = True, allow_b
         messages.append(e.TOO_LONG.format(max=max_length))
     if "\x00" in text:
         messages.append(e.NULL_CHARACTERS)
-    surrogate = next((c for c in text if 0xD800 <= ord(c) <= 0xDFFF), None)
-    if surrogate is not None:
-        messages.append(e.SURROGATES.format(code=ord(surrogate)))
+    if not text.isascii():
+        surrogate = next((c for c in text if 0xD800 <= ord(c) <= 0xDFFF), None)
+        if surrogate is not None:
+            messages.append(e.SURROGATES.format(code=ord(surrogate)))
     if messages:
         raise ValueError(messages)
     return text
