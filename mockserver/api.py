@@ -64,7 +64,7 @@ class RequestContext:
     """Everything a handler needs about one request, parsed and (lazily) validated."""
 
     __slots__ = (
-        "request", "runtime", "operation", "path_params", "query", "request_id", "user",
+        "request", "runtime", "state", "options", "operation", "path_params", "query", "request_id", "user",
         "_body", "_body_error", "_violations", "validated",
     )
 
@@ -72,6 +72,8 @@ class RequestContext:
                  query: dict[str, Any], request_id: str) -> None:
         self.request = request
         self.runtime = runtime
+        self.state: Any = runtime.state  # the API's state when the request arrived
+        self.options: Any = runtime.options
         self.operation = operation
         self.path_params = path_params
         self.query = query
@@ -81,14 +83,6 @@ class RequestContext:
         self._body_error: Exception | None = None
         self._violations: list[Violation] = []
         self.validated = False
-
-    @property
-    def state(self) -> Any:
-        return self.runtime.state
-
-    @property
-    def options(self) -> Any:
-        return self.runtime.options
 
     @property
     def violations(self) -> list[Violation]:

@@ -15,7 +15,9 @@ def timestamp(moment: datetime | None) -> str | None:
     """UTC, ISO-8601 with microseconds: 2026-11-25T10:15:02.123456Z."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"  # drop "+00:00"
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -91,13 +93,9 @@ class Project:
     creator: int | None
     creation_time: datetime
     deletion_time: datetime | None = None
-    # the JSON as sent, None when stale (a cache: never stored in a state file)
+    # the JSON as sent; whoever changes a field sets it to None (UfdlState's methods do). A cache:
+    # never stored in a state file
     json_bytes: bytes | None = field(default=None, init=False, repr=False, compare=False, metadata={"cache": True})
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        if name != "json_bytes":
-            object.__setattr__(self, "json_bytes", None)  # any change invalidates the cached JSON
 
     @property
     def active(self) -> bool:

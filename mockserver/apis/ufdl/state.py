@@ -196,17 +196,20 @@ class UfdlState:
             self._by_team[project.team].pop(project.pk, None)
             self._by_team.setdefault(team, {})[project.pk] = project
         project.name, project.team = name, team
+        project.json_bytes = None
         return project
 
     def soft_delete(self, project: Project) -> None:
         if project.active:
             self._release_name(project)
             project.deletion_time = self.clock()
+            project.json_bytes = None
 
     def reinstate(self, project: Project) -> Project:
         if not project.active:
             self._claim_name(project.team, project.name, project.pk)
             project.deletion_time = None
+            project.json_bytes = None
         return project
 
     def hard_delete(self, project: Project) -> Project:
