@@ -20,7 +20,7 @@ TIME_COLUMNS = ("created_at", "modified_at", "deleted_at")
 
 def format_time(moment: datetime) -> str:
     """UTC with millisecond precision, exactly 24 characters ending in `Z`."""
-    naive = moment.astimezone(UTC).replace(tzinfo=None)
+    naive = (moment if moment.tzinfo is UTC else moment.astimezone(UTC)).replace(tzinfo=None)
     return naive.isoformat(timespec="milliseconds") + "Z"
 
 

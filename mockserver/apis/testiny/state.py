@@ -8,7 +8,7 @@ anything change. Ids come from a counter and are never reused; every write issue
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +28,7 @@ def system_clock() -> datetime:
 
 
 def random_etag() -> str:
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)  # 32 hex digits, like a UUID's hex form
 
 
 class ProjectStore:
