@@ -15,6 +15,7 @@ from aiohttp import web
 
 from . import __version__
 from . import apis as api_registry
+from .collector import freeze_after_full_collections
 from .config import DEFAULT_MAX_BODY_BYTES, MockConfig
 from .persistence import StateFileError
 from .seeding import SeedError
@@ -95,6 +96,7 @@ def serve(config: MockConfig) -> int:
 
 async def _serve_until_stopped(service: Any, config: MockConfig) -> None:
     """Listen, print where and how to log in, and stop cleanly on Ctrl-C / SIGTERM."""
+    uninstall = freeze_after_full_collections(asyncio.get_running_loop())
     runner = web.ServerRunner(service.server(access_log=None), shutdown_timeout=10.0)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
@@ -123,6 +125,7 @@ async def _serve_until_stopped(service: Any, config: MockConfig) -> None:
         print("mockserver: shutting down", flush=True)
         await runner.cleanup()  # finishes in-flight requests first
         service.close()
+        uninstall()
 
 
 def run(coroutine: Any) -> Any:

@@ -1,0 +1,44 @@
+"""The collector policy of the command line: survivors of a full collection are frozen (later full
+passes skip them), and cyclic garbage made afterwards is still collected."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import weakref
+
+from mockserver.collector import freeze_after_full_collections
+
+
+class Node:
+    def __init__(self) -> None:
+        self.partner: Node | None = None
+
+
+async def test_survivors_of_a_full_collection_are_frozen_and_new_cycles_still_collected():
+    gc.unfreeze()  # other tests' seeds and resets freeze too
+    uninstall = freeze_after_full_collections(asyncio.get_running_loop())
+    try:
+        records = [Node() for _ in range(1000)]  # long-lived data, like a seed
+        gc.collect()
+        await asyncio.sleep(0)  # the freeze runs on the loop, right after the collection
+        assert gc.get_freeze_count() >= len(records)
+        assert all(record is not records[0] for record in gc.get_objects(2))
+
+        a, b = Node(), Node()
+        a.partner, b.partner = b, a  # a cycle made after the freeze
+        gone = weakref.ref(a)
+        del a, b
+        gc.collect()
+        assert gone() is None
+    finally:
+        uninstall()
+        gc.unfreeze()
+    assert all(cb.__qualname__ != "freeze_after_full_collections.<locals>.after_collection" for cb in gc.callbacks)
+
+
+async def test_without_the_policy_nothing_is_frozen():
+    gc.unfreeze()
+    gc.collect()
+    await asyncio.sleep(0)
+    assert gc.get_freeze_count() == 0
