@@ -98,13 +98,14 @@ class ApiRuntime:
         """Unique per request and process: a random prefix per runtime and a counter."""
         return f"{self._id_prefix}{next(self._id_counter):08x}"
 
-    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def handle(self, request: web.BaseRequest, path: str | None = None) -> web.StreamResponse:
+        """Answer a request; `path` is its decoded path when the caller already has it."""
         request_id = self.new_request_id()
         entry: PathEntry | None = None
         operation: Operation | None = None
         ctx: RequestContext | None = None
         try:
-            entry, path_params = self.resolve(request.path)
+            entry, path_params = self.resolve(request.path if path is None else path)
             operation = entry.operations.get(request.method)
             if operation is None:
                 operation = self._other_method(request, entry)
@@ -113,7 +114,13 @@ class ApiRuntime:
             else:
                 ctx = self._context(request, operation, path_params, request_id)
                 if operation.body_media_types and request.body_exists:  # the only wait: reading a body
-                    await _read_body(request, ctx, self.definition.parsed_media_types)
+                    try:
+                        data: bytes | Exception = await request.read()
+                    except web.HTTPRequestEntityTooLarge:
+                        raise BodyTooLarge(limit=request.client_max_size, size=request.content_length) from None
+                    except web.RequestPayloadError as exc:
+                        data = exc
+                    _take_body(request, ctx, data, self.definition.parsed_media_types)
                 elif operation.body_required:
                     _require_body(ctx)
                 reply = self._run(ctx)
@@ -307,9 +314,10 @@ def _negotiate(request: web.BaseRequest, operation) -> None:
     raise NotAcceptable(accept)
 
 
-async def _read_body(request: web.BaseRequest, ctx: RequestContext, extra_media_types: tuple[str, ...]) -> None:
-    """Decode the body of a request that has one into ctx (errors are kept in ctx and raised when
-    the body is asked for).
+def _take_body(request: web.BaseRequest, ctx: RequestContext, data: bytes | Exception,
+               extra_media_types: tuple[str, ...]) -> None:
+    """Decode a body just read (or the error reading it) into ctx; errors are kept in ctx and
+    raised when the body is asked for.
 
     A body is decoded when its media type is one the operation lists, or one the API parses on
     every operation (`extra_media_types`, e.g. DRF's form parsers); otherwise it is a 415.
@@ -317,19 +325,17 @@ async def _read_body(request: web.BaseRequest, ctx: RequestContext, extra_media_
     operation = ctx.operation
     header = request.headers.get("Content-Type", "")
     media_type = header.split(";", 1)[0].strip().lower()
+    if isinstance(data, Exception):  # a Content-Encoding that does not decode
+        ctx._body_error = MalformedBody(str(data) or data.__class__.__name__, media_type)
+        return
+    if not data:
+        _require_body(ctx)
+        return
     try:
-        data = await request.read()
-        if not data:
-            _require_body(ctx)
-            return
         if media_type not in operation.body_media_types and media_type not in extra_media_types:
             raise UnsupportedMediaType(header)
         ctx._body = _decode(data, media_type, header)
-    except web.HTTPRequestEntityTooLarge:
-        raise BodyTooLarge(limit=request.client_max_size, size=request.content_length) from None
-    except (EngineError, web.RequestPayloadError) as exc:
-        if not isinstance(exc, EngineError):  # a Content-Encoding that does not decode
-            exc = MalformedBody(str(exc) or exc.__class__.__name__, media_type)
+    except EngineError as exc:
         ctx._body_error = exc
         return
     if operation.body_validator is not None:
