@@ -451,7 +451,9 @@ class Workload:
             return self.method, self.path, self.body
         if self.mode == "read" or self.mode == "mix":
             return "GET", self.item_path + "1", None
-        text = self.write_body.replace("{nonce}", "pre").replace("{n}", "0").replace("{etag}", etags.get(1, "none"))
+        # a fresh name per check: a repeated measurement (--repeat) must not clash with the last one
+        nonce = "pre" + secrets.token_hex(3)
+        text = self.write_body.replace("{nonce}", nonce).replace("{n}", "0").replace("{etag}", etags.get(1, "none"))
         if self.mode == "create":
             return self.method, self.path, json.loads(text)
         return self.write_method, self.item_path + "1", json.loads(text)
