@@ -13,10 +13,9 @@ from aiohttp import web
 from .api import ApiDefinition
 from .config import MockConfig
 from .keys import CONFIG, PLANE, RUNTIMES, SERVICE
-from .runtime import ApiRuntime
-from .service import MockService, build_runtimes
+from .service import MockService
 
-__all__ = ["CONFIG", "RUNTIMES", "SERVICE", "build_runtimes", "create_app", "runtime_for"]
+__all__ = ["CONFIG", "RUNTIMES", "SERVICE", "create_app"]
 
 
 def create_app(config: MockConfig | None = None, *, definitions: Iterable[ApiDefinition] | None = None,
@@ -36,6 +35,3 @@ def create_app(config: MockConfig | None = None, *, definitions: Iterable[ApiDef
 async def _final_save(app: web.Application) -> None:
     app[SERVICE].close()
 
-
-def runtime_for(app: web.Application, path: str) -> ApiRuntime | None:
-    return app[SERVICE].runtime_for(path)

@@ -99,14 +99,15 @@ class MockService:
         return None
 
     def is_control(self, path: str) -> bool:
-        return self.control is not None and (path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"))
+        return self.control is not None and path.startswith(CONTROL_PREFIX) and (
+            len(path) == len(CONTROL_PREFIX) or path[len(CONTROL_PREFIX)] == "/")
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         started = time.perf_counter()
         path = request_path(request)
         method = request.method
         plane = self.plane
-        control = self.control is not None and path.startswith(CONTROL_PREFIX) and self.is_control(path)
+        control = self.is_control(path)
         try:
             if self._answers_expect and "Expect" in request.headers:
                 await _expect(request)
