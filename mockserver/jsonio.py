@@ -101,3 +101,26 @@ class Encoded:
 def array(items: Iterable[bytes]) -> Encoded:
     """A JSON array of already-encoded values."""
     return Encoded(b"[" + b",".join(items) + b"]")
+
+
+class CachedJson:
+    """Mixin for records sent often: `to_json()` encoded once and kept in `json_bytes` until a
+    change sets it back to None (the record class declares the `json_bytes` field)."""
+
+    __slots__ = ()
+    json_bytes: bytes | None
+
+    def to_json(self) -> Any:
+        raise NotImplementedError
+
+    def encode(self) -> bytes:
+        self.json_bytes = dumps_kept(self.to_json())
+        return self.json_bytes
+
+    def encoded(self) -> Encoded:
+        return Encoded(self.json_bytes or self.encode())
+
+
+def records_array(records: Iterable[CachedJson]) -> Encoded:
+    """A JSON array of records, joining their cached encodings."""
+    return array([r.json_bytes or r.encode() for r in records])

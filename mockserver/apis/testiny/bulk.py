@@ -11,7 +11,7 @@ from .projects import forced
 
 
 def _list(projects: list) -> Reply:
-    return Reply(200, jsonio.array([p.json_bytes or p.encode() for p in projects]))
+    return Reply(200, jsonio.records_array(projects))
 
 
 def project_bulk_create(ctx: RequestContext) -> Reply:

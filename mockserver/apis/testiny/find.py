@@ -59,7 +59,7 @@ def encoded_find(projects: Mapping[int, Project], params: Mapping[str, Any],
     if params.get("idOnly"):
         data = jsonio.dumps([{"id": p.id} for p in chosen])
     else:
-        data = jsonio.array([p.json_bytes or p.encode() for p in chosen]).data
+        data = jsonio.records_array(chosen).data
     return jsonio.Encoded(b'{"data":' + data + b',"meta":' + jsonio.dumps(meta) + b"}")
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ...jsonio import Encoded, dumps_kept
+from ...jsonio import CachedJson
 
 # Every column a find may name, in the order Testiny's docs list the Project fields.
 COLUMNS = ("id", "is_deleted", "created_at", "created_by", "modified_at", "modified_by", "deleted_at",
@@ -33,7 +33,7 @@ class Account:
 
 
 @dataclass(slots=True, eq=False)
-class Project:
+class Project(CachedJson):
     id: int
     name: str
     project_key: str | None
@@ -72,11 +72,3 @@ class Project:
                         project_key=self.project_key, description=self.description)
             self._json = data
         return self._json
-
-    def encode(self) -> bytes:
-        """The JSON as sent, cached until the next write (pages join `p.json_bytes or p.encode()`)."""
-        self.json_bytes = dumps_kept(self.to_json())
-        return self.json_bytes
-
-    def encoded(self) -> Encoded:
-        return Encoded(self.json_bytes or self.encode())

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ...jsonio import Encoded, dumps_kept
+from ...jsonio import CachedJson
 
 LEVELS = "RXWA"  # weakest to strongest: read, execute, write, admin
 
@@ -86,7 +86,7 @@ class Team:
 
 
 @dataclass
-class Project:
+class Project(CachedJson):
     pk: int | None
     name: str
     team: int
@@ -106,11 +106,3 @@ class Project:
             "pk": self.pk, "name": self.name, "team": self.team, "creator": self.creator,
             "creation_time": timestamp(self.creation_time), "deletion_time": timestamp(self.deletion_time),
         }
-
-    def encode(self) -> bytes:
-        """The JSON as sent, cached until the next change (lists join `p.json_bytes or p.encode()`)."""
-        self.json_bytes = dumps_kept(self.to_json())
-        return self.json_bytes
-
-    def encoded(self) -> Encoded:
-        return Encoded(self.json_bytes or self.encode())

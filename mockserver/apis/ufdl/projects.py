@@ -38,7 +38,7 @@ def projects_list(ctx: RequestContext) -> Reply:
     elif not user.is_admin:
         teams = state.teams_of(user)
         candidates = [p for p in candidates if p.team in teams]
-    return Reply(200, jsonio.array([p.json_bytes or p.encode() for p in filters.apply(candidates, spec, state)]))
+    return Reply(200, jsonio.records_array(filters.apply(candidates, spec, state)))
 
 
 def projects_create(ctx: RequestContext) -> Reply:
