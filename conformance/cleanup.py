@@ -2,7 +2,9 @@
 when tests fail or the run is interrupted (`pytest_sessionfinish` and, as a fallback, `atexit`).
 
 Only records the suite created are touched: their ids come from the suite's own create calls,
-and a final sweep only considers names that start with this run's random prefix.
+and a final sweep only considers names that start with this run's random prefix. After every
+cleaner has run, each API's verifier asks the server what is still there (by the recorded ids
+and by the prefix), so the summary states exactly what remains, not what the cleanup meant to do.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 class Registry:
     created: dict[tuple[str, str], dict[object, str]] = field(default_factory=dict)
     cleaners: list[tuple[str, Callable[[], list[str]]]] = field(default_factory=list)
+    verifiers: list[tuple[str, Callable[[], list[str]]]] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     done: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -37,15 +40,19 @@ class Registry:
         if all(existing != name for existing, _ in self.cleaners):
             self.cleaners.append((name, cleaner))
 
+    def on_verify(self, name: str, verifier: Callable[[], list[str]]) -> None:
+        if all(existing != name for existing, _ in self.verifiers):
+            self.verifiers.append((name, verifier))
+
     def run(self) -> list[str]:
-        """Run every cleaner once; returns the lines for the summary."""
+        """Run every cleaner once, then every verifier; returns the lines for the summary."""
         with self.lock:
             if self.done:
                 return self.lines
             self.done = True
-        for name, cleaner in self.cleaners:
+        for name, step in [*self.cleaners, *self.verifiers]:
             try:
-                self.lines.extend(cleaner())
+                self.lines.extend(step())
             except Exception as exc:  # report, never hide: the summary says what is left
                 self.lines.append(f"cleanup {name}: FAILED ({type(exc).__name__}: {exc})")
         return self.lines
@@ -64,7 +71,7 @@ def purge_mock(root_url: str) -> list[str]:
         return [f"mock purge: not done ({response.status_code} {response.text[:120]})"]
     purged = response.json().get("purged", {})
     counts = "; ".join(f"{api}: " + ", ".join(f"{n} {kind}" for kind, n in kinds.items()) for api, kinds in purged.items())
-    return [f"mock purge: removed for good through /__mock__/purge ({counts}); the server holds nothing of this run"]
+    return [f"mock purge: removed for good through /__mock__/purge ({counts})"]
 
 
 REGISTRY = Registry()

@@ -12,13 +12,17 @@ line (credentials replaced by shell variables) and expected vs. actual, e.g.
 from __future__ import annotations
 
 import contextvars
+import html
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import requests
 
+from .safety import REFUSED_HEADER, GuardedSession
 from .target import spec_base_path, spec_document
 
 CURRENT_RULE: contextvars.ContextVar[str | None] = contextvars.ContextVar("conformance_rule", default=None)
@@ -28,13 +32,19 @@ TIMEOUT = 30
 
 
 class ConformanceFailure(AssertionError):
-    """A scenario's expectation did not hold; the message is the readable report."""
+    """A scenario's expectation did not hold; the message is the readable report, `findings`
+    the same as data (one per failed case: operation, expected, actual, curl)."""
+
+    def __init__(self, message: str, findings: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.findings = findings if findings is not None else [{"expected": "", "actual": message}]
 
 
-def curl(request: requests.PreparedRequest) -> str:
+def curl(request: requests.PreparedRequest, body_limit: int = 600) -> str:
     parts = ["curl", "-X", request.method or "GET"]
     for name, value in request.headers.items():
-        if name.lower() in ("user-agent", "accept-encoding", "connection", "content-length"):
+        if name.lower() in ("user-agent", "accept-encoding", "connection", "content-length", REFUSED_HEADER.lower(),
+                            "x-schemathesis-testcaseid"):
             continue
         if name.lower() == "accept" and value == "*/*":
             continue
@@ -44,7 +54,9 @@ def curl(request: requests.PreparedRequest) -> str:
     if body:
         if isinstance(body, bytes):
             body = body.decode("utf-8", errors="replace")
-        parts += ["-d", body]
+        if len(body) > body_limit:
+            body = body[:body_limit] + "..."
+        parts += ["--data-binary", body]
     parts.append(request.url or "")
     # credentials stay expandable: $UFDL_TOKEN inside double quotes
     return " ".join(_quote(p) for p in parts)
@@ -53,19 +65,43 @@ def curl(request: requests.PreparedRequest) -> str:
 def _quote(part: str) -> str:
     if "$UFDL_TOKEN" in part or "$TESTINY_API_KEY" in part:
         return '"' + part.replace('"', '\\"') + '"'
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in part):  # one line: bash's $'...' with escapes
+        escaped = "".join(_ESCAPES.get(ch, f"\\x{ord(ch):02x}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch)
+                          for ch in part)
+        return "$'" + escaped + "'"
     return shlex.quote(part)
 
 
-def describe(response: requests.Response, limit: int = 400) -> str:
-    text = response.text
-    if len(text) > limit:
-        text = text[:limit] + " ..."
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", "'": "\\'"}
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def short_body(text: str, content_type: str, limit: int = 300) -> str:
+    """A body as a failure message shows it: an HTML page by its <title>, anything else cut to `limit`."""
+    if "html" in content_type.lower() or text.lstrip()[:15].lower().startswith(("<!doctype html", "<html")):
+        match = _TITLE.search(text)
+        title = " ".join(html.unescape(match.group(1)).split()) if match else "no title"
+        return f"an HTML page ({len(text):,} characters) titled {title[:200]!r}"
+    text = text.strip()
+    if not text:
+        return "<empty>"
+    return text if len(text) <= limit else text[:limit] + " ..."
+
+
+def describe(response: requests.Response, limit: int = 300) -> str:
     content_type = response.headers.get("Content-Type", "-")
-    return f"status {response.status_code} ({content_type}), body {text or '<empty>'}"
+    return f"status {response.status_code} ({content_type}), body {short_body(response.text, content_type, limit)}"
 
 
 class Operations:
     """Maps a concrete request path back to the spec's path template, for readable labels."""
+
+    @staticmethod
+    @cache
+    def of(api: str) -> Operations:
+        return Operations(api)
 
     def __init__(self, api: str) -> None:
         self.base = spec_base_path(api)
@@ -76,14 +112,20 @@ class Operations:
             self.templates.append((-literal, template, re.compile(pattern)))
         self.templates.sort()
 
-    def label(self, method: str, url: str) -> str:
+    def _path(self, url: str) -> str:
         path = requests.utils.urlparse(url).path
-        if self.base and path.startswith(self.base):
-            path = path[len(self.base):]
+        return path[len(self.base):] if self.base and path.startswith(self.base) else path
+
+    def template_of(self, url: str) -> str | None:
+        """The spec path template the URL's path matches, or None."""
+        path = self._path(url)
         for _, template, pattern in self.templates:
             if pattern.match(path):
-                return f"{method} {template}"
-        return f"{method} {path}"
+                return template
+        return None
+
+    def label(self, method: str, url: str) -> str:
+        return f"{method} {self.template_of(url) or self._path(url)}"
 
 
 def report(response: requests.Response | None, expected: str, actual: str | None = None, *,
@@ -91,19 +133,23 @@ def report(response: requests.Response | None, expected: str, actual: str | None
     rule = CURRENT_RULE.get()
     lines = []
     head = f"[{rule}] " if rule else ""
+    op = ""
     if response is not None:
         request = response.request
         op = operations.label(request.method, request.url) if operations else f"{request.method} {request.url}"
         lines.append(f"{head}{op}")
     else:
         lines.append(head.strip() or "conformance")
+    shown = actual if actual is not None else describe(response)
     lines.append(f"  expected: {expected}")
-    lines.append(f"  actual:   {actual if actual is not None else describe(response)}")
+    lines.append(f"  actual:   {shown}")
     if note:
         lines.append(f"  note:     {note}")
-    if response is not None:
-        lines.append(f"  request:  {curl(response.request)}")
-    return ConformanceFailure("\n".join(lines))
+    line = curl(response.request) if response is not None else ""
+    if line:
+        lines.append(f"  request:  {line}")
+    finding = {"operation": op, "expected": expected + (f" ({note})" if note else ""), "actual": shown, "curl": line}
+    return ConformanceFailure("\n".join(lines), [finding])
 
 
 class Client:
@@ -111,15 +157,20 @@ class Client:
 
     def __init__(self, base_url: str, api: str, auth_headers: Callable[[], dict[str, str]] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.session = requests.Session()
+        self.session = GuardedSession(api)
         self.auth_headers = auth_headers
-        self.operations = Operations(api)
+        self.operations = Operations.of(api)
         self.last: requests.Response | None = None  # shown in failures that name no response
 
     def request(self, method: str, path: str, *, json: Any = _UNSET, data: Any = None,
-                headers: dict[str, str] | None = None, params: Any = None, auth: bool = True) -> requests.Response:
+                headers: dict[str, str] | None = None, params: Any = None, auth: bool = True,
+                refused: bool = False) -> requests.Response:
+        """Send a request (through the safety guard). `refused=True` declares a request that no
+        server can act on (a malformed body, a wrong media type): allowed in --read-only runs."""
         all_headers = dict(self.auth_headers() if auth and self.auth_headers else {})
         all_headers.update(headers or {})
+        if refused:
+            all_headers[REFUSED_HEADER] = "1"
         kwargs: dict[str, Any] = {"headers": all_headers, "params": params, "timeout": TIMEOUT}
         if json is not _UNSET:
             kwargs["json"] = json
@@ -166,3 +217,47 @@ class Client:
               actual: str | None = None, note: str | None = None) -> None:
         if not condition:
             raise self.fail(response, expected, actual, note=note)
+
+
+class Cases:
+    """Runs every case of a scenario and reports each one that fails, not only the first:
+
+        with every_case() as case:
+            for path in paths:
+                with case(path):
+                    ...  # expectations raise ConformanceFailure as usual
+    """
+
+    def __init__(self) -> None:
+        self.failures: list[tuple[str, ConformanceFailure]] = []
+        self.count = 0
+
+    @contextmanager
+    def __call__(self, label: str) -> Iterator[None]:
+        self.count += 1
+        try:
+            yield
+        except ConformanceFailure as failure:
+            self.failures.append((label, failure))
+
+    def raise_failures(self) -> None:
+        if not self.failures:
+            return
+        if len(self.failures) == 1:
+            raise self.failures[0][1]
+        parts = [f"{len(self.failures)} of {self.count} cases failed:"]
+        findings = []
+        for label, failure in self.failures:
+            parts.append(f"- case {label}:")
+            parts.extend("  " + line for line in str(failure).splitlines())
+            findings.extend({**f, "operation": f.get("operation") or label} for f in failure.findings)
+        raise ConformanceFailure("\n".join(parts), findings)
+
+
+@contextmanager
+def every_case() -> Iterator[Cases]:
+    """See `Cases`; the combined failure is raised when the block ends."""
+    __tracebackhide__ = True
+    cases = Cases()
+    yield cases
+    cases.raise_failures()

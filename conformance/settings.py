@@ -24,9 +24,11 @@ class Settings:
     api_key: str | None = None
     team: int | None = None
     allow_create_accounts: bool = False
+    read_only: bool = False
     thorough: bool = False
     max_examples: int | None = None
     deviations_file: Path | None = None
+    report_file: Path | None = None
     rules: tuple[str, ...] = ()
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
 
@@ -69,12 +71,18 @@ def add_options(parser: Any) -> None:
                     default=os.environ.get("CONFORMANCE_ALLOW_CREATE_ACCOUNTS") == "1",
                     help="on a live UFDL server, allow creating users and teams (needed for the permission "
                          "scenarios); they cannot be hard-deleted and stay behind (teams soft-deleted)")
+    group.addoption("--read-only", action="store_true",
+                    help="send only what cannot change state (reads, lists, finds, requests that must be refused): "
+                         "a smoke check for production servers; nothing is created")
     group.addoption("--thorough", action="store_true",
                     help="many more generated examples (nightly runs); default is a fast, deterministic run")
     group.addoption("--max-examples", type=int, default=None, metavar="N",
                     help="examples per operation and stateful scenarios (overrides the default/--thorough)")
     group.addoption("--rule", action="append", default=None, metavar="GLOB",
                     help="run only the scenarios whose rule id matches GLOB (repeatable; e.g. 'ufdl.soft-delete.*')")
+    group.addoption("--report", type=Path, default=None, metavar="FILE",
+                    help="also write the results grouped by rule (failed, expected failure, advisory, passed) with "
+                         "the curl line of each failure: Markdown, or HTML when FILE ends in .html")
     group.addoption("--deviations", type=Path, default=None, metavar="FILE",
                     help="YAML mapping of rule id, test id or operation to a reason: matching failures are "
                          "reported as expected failures (xfail) with the reason, never hidden")
@@ -94,8 +102,10 @@ def configure(config: Any) -> Settings:
     SETTINGS.api_key = config.getoption("--api-key")
     SETTINGS.team = config.getoption("--team")
     SETTINGS.allow_create_accounts = config.getoption("--allow-create-accounts")
+    SETTINGS.read_only = config.getoption("--read-only")
     SETTINGS.thorough = config.getoption("--thorough")
     SETTINGS.max_examples = config.getoption("--max-examples")
     SETTINGS.deviations_file = config.getoption("--deviations")
+    SETTINGS.report_file = config.getoption("--report")
     SETTINGS.rules = tuple(config.getoption("--rule") or ())
     return SETTINGS

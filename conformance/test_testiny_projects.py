@@ -12,8 +12,9 @@ import pytest
 import requests
 
 from conformance import testiny
-from conformance.client import Client
+from conformance.client import Client, every_case
 from conformance.reporting import advisory, rule
+from conformance.target import spec_document
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 ENVELOPE = {"code", "status", "message", "reqid"}
@@ -203,14 +204,33 @@ def test_unknown_id_is_a_404_envelope(w):
     c.check(body["code"] == "API_DATA_NOT_FOUND", None, "code API_DATA_NOT_FOUND", body["code"])
 
 
+def name_limits() -> tuple[int, int]:
+    """The shortest and longest project name, as the spec states them (ProjectName)."""
+    schema = spec_document("testiny")["components"]["schemas"]["ProjectName"]
+    return schema["minLength"], schema["maxLength"]
+
+
 @rule("testiny.errors.validation")
 def test_invalid_fields_are_refused_with_the_envelope(w):
     c = w.client
-    for fields in ({"name": "ab"}, {"name": "x" * 41}, {"name": w.name("key"), "project_key": "lower"}, {}):
-        response = c.post("/project", json=fields)
-        if response.status_code == 200:
-            testiny.record(response.json())
-        envelope(c, response, CLIENT_ERROR)
+    shortest, longest = name_limits()
+    with every_case() as case:
+        for fields in ({"name": "x" * (shortest - 1)}, {"name": (w.tag() + "x" * longest)[:longest + 1]},
+                       {"name": w.name("key"), "project_key": "lower"}, {}):
+            with case(str(fields)):
+                response = c.post("/project", json=fields)
+                if response.status_code == 200:
+                    testiny.record(response.json())
+                envelope(c, response, CLIENT_ERROR)
+
+
+@rule("testiny.names.length-limits")
+def test_names_at_the_limits_are_accepted(w):
+    c = w.client
+    _, longest = name_limits()
+    name = (w.tag() + "x" * longest)[:longest]
+    created = w.create(exact_name=name)
+    c.check(created["name"] == name, None, f"the {longest}-character name stored as sent: {name!r}", repr(created["name"]))
 
 
 @rule("testiny.errors.validation-code")

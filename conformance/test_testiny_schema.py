@@ -9,7 +9,7 @@ import pytest
 from conformance import fuzz, testiny
 from conformance.reporting import rule
 from conformance.target import target
-from conformance.testiny_schema import EXCLUDED, POOL, ApiKeyAuth, advisory, after_call, prepare, schema
+from conformance.testiny_schema import EXCLUDED, POOL, ApiKeyAuth, advisory, after_call, fuzzed_schema, prepare, schema
 
 if not target().serves("testiny"):
     pytest.skip("the target does not serve the Testiny API", allow_module_level=True)
@@ -21,7 +21,7 @@ def pool():
     return POOL
 
 
-@schema.parametrize()
+@fuzzed_schema().parametrize()
 def test_operation(case, pool):
     prepare(case)
     op = fuzz.operation_id(case)

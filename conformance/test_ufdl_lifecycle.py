@@ -10,7 +10,9 @@ from datetime import datetime
 
 import pytest
 
+from conformance.client import every_case
 from conformance.reporting import advisory, rule
+from conformance.target import spec_document
 from conformance.ufdl import record_project
 
 PROJECT_KEYS = ["pk", "name", "team", "creator", "creation_time", "deletion_time"]
@@ -268,7 +270,40 @@ def test_rename_onto_an_active_name_is_400(w):
     c, tag = w.client, w.tag()
     w.create_project("", exact_name=tag + "taken")
     other = w.create_project("", exact_name=tag + "other")
-    for method in ("PATCH", "PUT"):
-        response = c.request(method, f"/v1/projects/{other['pk']}", json={"name": tag + "taken", "team": other["team"]})
-        c.expect(response, 400, note="renaming onto an active name (the real server answers 500)")
-    c.check(c.get(f"/v1/projects/{other['pk']}").json().get("name") == tag + "other", None, "the name is unchanged")
+    with every_case() as case:
+        for method in ("PATCH", "PUT"):
+            with case(method):
+                response = c.request(method, f"/v1/projects/{other['pk']}",
+                                     json={"name": tag + "taken", "team": other["team"]})
+                c.expect(response, 400, note="renaming onto an active name (the real server answers 500)")
+                read = c.get(f"/v1/projects/{other['pk']}")
+                c.check(read.json().get("name") == tag + "other", read, f"the name unchanged: {tag + 'other'!r}")
+
+
+def name_limit() -> int:
+    """The longest project name, as the spec states it (Project.name.maxLength)."""
+    return spec_document("ufdl")["components"]["schemas"]["Project"]["properties"]["name"]["maxLength"]
+
+
+@rule("ufdl.names.max-length-400")
+def test_names_over_the_limit_are_400(w):
+    c, tag, limit = w.client, w.tag(), name_limit()
+    longest = tag + "x" * (limit - len(tag))
+    too_long = longest + "y"
+    message = {"name": [f"Ensure this field has no more than {limit} characters."]}
+    with every_case() as case:
+        with case(f"create with {limit} characters"):
+            created = w.create_project("", exact_name=longest)
+            c.check(created["name"] == longest, None, f"the {limit}-character name stored as sent")
+        with case(f"create with {limit + 1} characters"):
+            response = c.post("/v1/projects/create", json={"name": too_long, "team": w.team()})
+            if response.status_code == 201:
+                record_project(response.json())
+            c.check(c.expect(response, 400) == message, response, str(message))
+        project = w.create_project("short")
+        for method in ("PUT", "PATCH"):
+            with case(f"{method} with {limit + 1} characters"):
+                response = c.request(method, f"/v1/projects/{project['pk']}", json={"name": too_long, "team": w.team()})
+                c.check(c.expect(response, 400) == message, response, str(message))
+                read = c.get(f"/v1/projects/{project['pk']}")
+                c.check(read.json().get("name") == project["name"], read, "the name unchanged")

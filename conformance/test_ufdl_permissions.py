@@ -181,3 +181,16 @@ def test_moving_a_project_needs_write_on_the_current_team_only(team):
     c.check(moved["team"] == other, None, f"team {other} after the move", str(moved["team"]))
     c.expect(c.patch(f"/v1/projects/{p['pk']}", json={"name": w.name("moved")}), 403,
              note="after the move only R applies (in the new team)")
+
+
+@rule("ufdl.membership.add-existing-400")
+def test_adding_an_active_member_again_is_400(team):
+    w = team.w
+    member = team.members["W"]
+    response = w.client.patch(f"/v1/teams/{team.pk}/memberships",
+                              json={"username": member.username, "method": "add", "permissions": "W"})
+    w.client.expect(response, 400, note="already an active member (the real server answers 500)")
+    read = w.client.get(f"/v1/teams/{team.pk}")
+    names = [m.get("username") for m in w.client.expect(read, 200).get("members", [])]
+    w.client.check(names.count(member.username) == 1, read, f"{member.username} listed once among the members",
+                   str(names))

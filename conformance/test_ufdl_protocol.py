@@ -4,10 +4,12 @@ reported here as failures)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from conformance import ufdl
-from conformance.client import Client
+from conformance.client import Client, every_case
 from conformance.reporting import rule
 
 CHALLENGE = 'Bearer realm="api"'
@@ -44,7 +46,8 @@ def test_no_credentials_is_401_with_challenge(w):
 @rule("ufdl.auth.anonymous-create-401")
 def test_anonymous_create_is_401(w):
     c = anonymous()
-    response = c.post("/v1/projects/create", json={"name": w.name("anon"), "team": w.team() or 1})
+    team, refused = team_for_refused_create(w)
+    response = c.post("/v1/projects/create", json={"name": w.name("anon"), "team": team}, refused=refused)
     json_detail(c, response, 401, note="the real server answers 500 (a TypeError in its permission check)")
 
 
@@ -81,40 +84,67 @@ def test_refresh_issues_a_working_access_token(w):
     c.expect(c.post("/v1/auth/verify", json={"token": "garbage"}), 401)
 
 
+def team_for_refused_create(w) -> tuple[int, bool]:
+    """The team a create that must be refused names: the run's own, or (in --read-only runs or
+    without a team) one that does not exist, so that even a server that wrongly accepts the
+    request cannot put a record anywhere; the flag says which (the guard's `refused`)."""
+    team = None if ufdl.SETTINGS.read_only else w.team()
+    return (team, False) if team is not None else (w.unused_team(), True)
+
+
+def own_project_pk(w) -> int:
+    """A project of this run (pk 0, which no project has, in --read-only runs or without a team)."""
+    if ufdl.SETTINGS.read_only or w.team() is None:
+        return 0
+    return w.create_project("probe")["pk"]
+
+
 @rule("ufdl.http.method-not-allowed-405")
 def test_unsupported_method_is_405_with_allow(w):
-    c = w.client
-    for method, path, allow in (("GET", "/v1/projects/list", "POST, OPTIONS"),
-                                ("POST", "/v1/projects/1", "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"),
-                                ("GET", "/v1/projects/1/hard", "DELETE, OPTIONS")):
-        response = c.request(method, path)
-        body = json_detail(c, response, 405, note="the real server answers 500")
-        c.check(body["detail"] == f'Method "{method}" not allowed.', response, f'Method "{method}" not allowed.')
-        c.check(response.headers.get("Allow") == allow, response, f"Allow: {allow}", str(response.headers.get("Allow")))
+    c, pk = w.client, own_project_pk(w)
+    list_allow, detail_allow, action_allow = "POST, OPTIONS", "GET, PUT, PATCH, DELETE, HEAD, OPTIONS", "DELETE, OPTIONS"
+    with every_case() as case:
+        for method, path, allow in (("GET", "/v1/projects/list", list_allow), ("GET", "/v1/projects/create", list_allow),
+                                    ("POST", f"/v1/projects/{pk}", detail_allow),
+                                    ("GET", f"/v1/projects/{pk}/hard", action_allow),
+                                    ("POST", f"/v1/projects/{pk}/reinstate", action_allow)):
+            with case(f"{method} {path}"):
+                response = c.request(method, path)
+                body = json_detail(c, response, 405, note="the real server answers 500")
+                c.check(body["detail"] == f'Method "{method}" not allowed.', response, f'Method "{method}" not allowed.')
+                c.check(response.headers.get("Allow") == allow, response, f"Allow: {allow}",
+                        str(response.headers.get("Allow")))
 
 
 @rule("ufdl.http.options-200")
 def test_options_answers_200_with_allow(w):
-    c = w.client
-    for path, allow in (("/v1/projects/list", "POST, OPTIONS"), ("/v1/projects/1", "GET, PUT, PATCH, DELETE, HEAD, OPTIONS")):
-        response = c.request("OPTIONS", path)
-        c.expect(response, 200, note="the real server answers 500")
-        c.check(response.headers.get("Allow") == allow, response, f"Allow: {allow}", str(response.headers.get("Allow")))
+    c, pk = w.client, own_project_pk(w)
+    with every_case() as case:
+        for path, allow in (("/v1/projects/list", "POST, OPTIONS"),
+                            (f"/v1/projects/{pk}", "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"),
+                            (f"/v1/projects/{pk}/hard", "DELETE, OPTIONS")):
+            with case(f"OPTIONS {path}"):
+                response = c.request("OPTIONS", path)
+                c.expect(response, 200, note="the real server answers 500")
+                c.check(response.headers.get("Allow") == allow, response, f"Allow: {allow}",
+                        str(response.headers.get("Allow")))
 
 
 @rule("ufdl.http.malformed-json-400")
 def test_malformed_json_is_400(w):
     c = w.client
-    for path in ("/v1/projects/create", "/v1/projects/list"):
-        response = c.post(path, data=b'{"name": ', headers={"Content-Type": "application/json"})
-        body = json_detail(c, response, 400)
-        c.check(body["detail"].startswith("JSON parse error - "), response, '"JSON parse error - <parser message>"')
+    with every_case() as case:
+        for path in ("/v1/projects/create", "/v1/projects/list"):
+            with case(path):
+                response = c.post(path, data=b'{"name": ', headers={"Content-Type": "application/json"}, refused=True)
+                body = json_detail(c, response, 400)
+                c.check(body["detail"].startswith("JSON parse error - "), response, '"JSON parse error - <parser message>"')
 
 
 @rule("ufdl.http.unsupported-media-type-415")
 def test_other_media_type_is_415(w):
     c = w.client
-    response = c.post("/v1/projects/create", data=b"name=x", headers={"Content-Type": "text/plain"})
+    response = c.post("/v1/projects/create", data=b"name=x", headers={"Content-Type": "text/plain"}, refused=True)
     body = json_detail(c, response, 415)
     c.check(body["detail"] == 'Unsupported media type "text/plain" in request.', response,
             'Unsupported media type "text/plain" in request.')
@@ -170,24 +200,65 @@ def test_errors_use_the_detail_envelope(w):
 @rule("ufdl.errors.field-envelope")
 def test_validation_errors_use_the_field_envelope(w):
     c = w.client
-    response = c.post("/v1/projects/create", json={})
-    body = c.expect(response, 400)
-    c.check(body == {"name": ["This field is required."], "team": ["This field is required."]}, response,
-            '{"name": ["This field is required."], "team": ["This field is required."]}')
-    response = c.post("/v1/projects/create", json={"name": "   ", "team": w.team() or 1})
-    body = c.expect(response, 400)
-    c.check(body.get("name") == ["This field may not be blank."], response, '{"name": ["This field may not be blank."]}')
-    response = c.post("/v1/projects/create", json=[])
-    body = c.expect(response, 400)
-    c.check(body == {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}, response,
-            '{"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}')
+    team, _ = team_for_refused_create(w)
+    with every_case() as case:
+        for body, expected in (({}, {"name": ["This field is required."], "team": ["This field is required."]}),
+                               ({"name": "   ", "team": team}, {"name": ["This field may not be blank."]}),
+                               ([], {"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]})):
+            with case(repr(body)):
+                response = c.post("/v1/projects/create", json=body, refused=True)  # no server can create from these
+                c.check(c.expect(response, 400) == expected, response, json.dumps(expected))
 
 
 @rule("ufdl.errors.unknown-team-400")
 def test_unknown_team_is_a_field_error(w):
     c = w.client
     team = w.unused_team()
-    response = c.post("/v1/projects/create", json={"name": w.name("noteam"), "team": team})
+    response = c.post("/v1/projects/create", json={"name": w.name("noteam"), "team": team}, refused=True)
     body = c.expect(response, 400)
     c.check(body == {"team": [f'Invalid pk "{team}" - object does not exist.']}, response,
             f'{{"team": ["Invalid pk \\"{team}\\" - object does not exist."]}}')
+
+
+@rule("ufdl.errors.body-not-object-400")
+def test_a_body_that_is_not_an_object_is_400(w):
+    c = w.client
+    with every_case() as case:
+        for raw in (b"null", b"[]", b"5"):
+            with case(f"POST /v1/users/create {raw.decode()}"):
+                response = c.post("/v1/users/create", data=raw, headers={"Content-Type": "application/json"},
+                                  refused=True)  # no server can create a user from these
+                c.expect(response, 400, 403, note="a user spec is an object (the real server answers 500 to null)")
+        team = None if ufdl.SETTINGS.read_only else w.team()
+        if team is not None:
+            for raw in (b"null", b"[null, null]"):
+                with case(f"PATCH /v1/teams/{{pk}}/memberships {raw.decode()}"):
+                    response = c.patch(f"/v1/teams/{team}/memberships", data=raw,
+                                       headers={"Content-Type": "application/json"})
+                    c.expect(response, 400, 403, note="a membership spec is an object (the real server answers 500)")
+
+
+@rule("ufdl.http.multipart-empty-name-400")
+def test_a_multipart_part_without_a_name_is_no_server_error(w):
+    c = w.client
+    team, refused = team_for_refused_create(w)
+    boundary = "cf-boundary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n{w.name("multipart")}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="team"\r\n\r\n{team}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name=""\r\n\r\nx\r\n--{boundary}--\r\n').encode()
+    response = c.post("/v1/projects/create", data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+                      refused=refused)
+    if response.status_code == 201:
+        ufdl.record_project(response.json())
+    c.expect(response, 201, 400, note="the part without a name is ignored (201) or refused (400; the mock); "
+                                      "the real server answers 500")
+
+
+@rule("ufdl.pk.huge-team-400")
+def test_a_team_pk_beyond_64_bit_is_a_field_error(w):
+    c = w.client
+    huge = 2**63
+    response = c.post("/v1/projects/create", json={"name": w.name("hugeteam"), "team": huge}, refused=True)
+    body = c.expect(response, 400, note="no team has such a pk (the real server answers 500: OverflowError)")
+    c.check(body == {"team": [f'Invalid pk "{huge}" - object does not exist.']}, response,
+            f'{{"team": ["Invalid pk \\"{huge}\\" - object does not exist."]}}')

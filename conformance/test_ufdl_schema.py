@@ -31,7 +31,7 @@ SAMPLED = {"users_list": 4, "teams_list": 4}
 @schema.parametrize()
 def test_operation(case, pool):
     op = fuzz.operation_id(case)
-    if fuzz.sampled_out(case, op, SAMPLED):
+    if fuzz.sampled_out(case, op, SAMPLED) or fuzz.leaves_accounts_behind(case, op, ACCOUNT_CREATES):
         return
     prepare(case)
     fuzz.run_case(case, "ufdl", ufdl.base_url(), fuzz.excluded_checks(EXCLUDED, op), after_call=after_call)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from . import fuzz, testiny
+from . import fuzz, safety, testiny
 from .fuzz import ParameterLocation, is_positive, operation_id
 from .settings import SETTINGS
 
@@ -56,9 +56,13 @@ def advisory(failure: Any, response: Any) -> str | None:
     return None
 
 
-PATH_WRITES = {"project_update", "project_delete", "project_undelete"}
-BODY_WRITES = {"project_bulk_update", "project_bulk_delete", "project_bulk_undelete"}
 CREATES = {"project_create", "project_bulk_create"}
+# What --read-only fuzzes: the operations that cannot change state (the guard refuses the rest).
+READ_ONLY_OPERATIONS = ("account_me", "permission_me", "project_find_query", "project_find", "project_read")
+
+
+def fuzzed_schema() -> Any:
+    return schema.include(operation_id=list(READ_ONLY_OPERATIONS)) if SETTINGS.read_only else schema
 
 
 class Pool:
@@ -75,14 +79,23 @@ class Pool:
                 return
             self.ready = True
         w = testiny.world()
+        w.missing_id()  # ids from there up cannot exist: the guard lets requests refer to them
+        if SETTINGS.read_only:
+            return
         for label in ("fuzz-a", "fuzz-b", "fuzz-c"):
             self.ids.append(w.create(label)["id"])
 
-    def pick(self, value: Any) -> Any:
-        if not isinstance(value, int) or isinstance(value, bool) or value in self.ids:
-            return value
+    def choose(self, number: int) -> int:
+        if number in self.ids:
+            return number
         choices = [testiny.world().missing_id(), *self.ids]
-        return choices[value % len(choices)]
+        return choices[number % len(choices)]
+
+    def pick(self, value: Any) -> Any:
+        """`value` made safe: one of the pool's projects or an id no project has, in the same shape
+        (the run's other projects are left to the scenarios that made them)."""
+        avoid = frozenset(safety.owned(testiny.API, "projects") - set(self.ids))
+        return safety.make_safe(value, testiny.API, "projects", self.choose, avoid=avoid)
 
 
 POOL = Pool()
@@ -94,41 +107,40 @@ def _prefixed(value: Any) -> Any:
     return SETTINGS.prefix + value.strip()[: 40 - len(SETTINGS.prefix)]
 
 
-def _item(item: Any, creates: bool) -> Any:
-    if isinstance(item, int) and not isinstance(item, bool):
-        return POOL.pick(item)
+def _item(item: Any, positive: bool) -> Any:
     if not isinstance(item, dict):
-        return item
+        return POOL.pick(item) if not isinstance(item, list) else item
     changed = dict(item)
-    if "id" in changed and not creates:
+    if "id" in changed:
         changed["id"] = POOL.pick(changed["id"])
-    if "name" in changed:
+    if positive and "name" in changed:
         changed["name"] = _prefixed(changed["name"])
     return changed
 
 
 def prepare(case: Any) -> None:
-    """Keep a generated case inside the suite's own projects; negative data is left untouched.
+    """Keep a generated case inside the suite's own projects.
 
-    Positive names get the run prefix; ids of projects to change (path, bulk bodies, `?ids=`) become
-    ids of the fuzz pool or an id no project has."""
+    Every id a request that is not a read could refer to (path, `ids` query, body `id`s, bare ids
+    of bulk bodies) becomes an id of the fuzz pool or one no project has, in the same JSON shape,
+    for negative data too; positive names get the run prefix. The safety guard
+    (conformance/safety.py) refuses to send whatever this misses."""
     op = operation_id(case)
-    if op in PATH_WRITES and is_positive(case, ParameterLocation.PATH):
-        case.path_parameters = {**case.path_parameters, "id": POOL.pick(case.path_parameters.get("id"))}
-    if op == "project_bulk_delete" and is_positive(case, ParameterLocation.QUERY) and case.query.get("ids"):
-        ids = [POOL.pick(int(part)) for part in str(case.query["ids"]).split(",") if part.isdigit()]
-        case.query = {**case.query, "ids": ",".join(str(i) for i in ids)}
-    if not is_positive(case, ParameterLocation.BODY):
-        return
+    if case.method.upper() not in safety.READ_METHODS and op != "project_find":
+        case.path_parameters = {name: POOL.pick(value) if name == "id" else value
+                                for name, value in (case.path_parameters or {}).items()}
+        if isinstance(case.query, dict) and case.query.get("ids") is not None:
+            ids = case.query["ids"]
+            parts = ids if isinstance(ids, list) else str(ids).split(",")
+            case.query = {**case.query, "ids": ",".join(str(POOL.pick(part)) for part in parts)}
     body = case.body
-    if op in CREATES | BODY_WRITES and isinstance(body, list):
-        case.body = [_item(item, op in CREATES) for item in body]
-    elif op == "project_create" and isinstance(body, dict):
-        case.body = _item(body, creates=True)
-    elif op == "project_update" and isinstance(body, dict):
-        changed = _item(body, creates=False)
-        if "id" in changed:  # it names the project of the path (a different id is 400 by design)
-            changed["id"] = case.path_parameters.get("id")
+    positive = is_positive(case, ParameterLocation.BODY)
+    if isinstance(body, list):
+        case.body = [_item(item, positive) for item in body]
+    elif isinstance(body, dict) and op != "project_find":
+        changed = _item(body, positive)
+        if op == "project_update" and "id" in changed and positive:
+            changed["id"] = case.path_parameters.get("id")  # it names the project of the path (else 400 by design)
         case.body = changed
 
 

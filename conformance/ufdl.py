@@ -8,12 +8,14 @@ import json
 import secrets
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import requests
 
+from . import safety
 from .cleanup import REGISTRY
 from .client import Client
 from .settings import SETTINGS
@@ -21,6 +23,20 @@ from .target import TargetError, target
 
 API = "ufdl"
 DEFAULT_ADMIN = ("admin", "admin")  # the mock's superuser (only assumed for this project's mock)
+
+POLICY = safety.Policy(
+    api=API,
+    collections={"/v1/projects/": "projects", "/v1/teams/": "teams", "/v1/users/": "users"},
+    body_fields={"team": ("teams", "container"), "username": ("usernames", "target")},
+    name_kinds={"users": "usernames"},
+    path_params={"username": "usernames"},
+    read_operations=frozenset({("POST", "/v1/projects/list"), ("POST", "/v1/teams/list"), ("POST", "/v1/users/list"),
+                               ("POST", "/v1/auth/obtain"), ("POST", "/v1/auth/refresh"), ("POST", "/v1/auth/verify")}),
+    create_operations=frozenset({("POST", "/v1/projects/create"), ("POST", "/v1/teams/create"),
+                                 ("POST", "/v1/users/create")}),
+    account_creates=frozenset({("POST", "/v1/teams/create"), ("POST", "/v1/users/create")}),
+)
+safety.register(POLICY)
 
 
 def base_url() -> str:
@@ -45,9 +61,10 @@ class Session:
         self._refresh: str | None = None
         self._expires = 0.0
         self.user_pk: int | None = None
+        self.http = safety.GuardedSession(API)
 
     def obtain(self) -> None:
-        response = requests.post(base_url() + "/v1/auth/obtain",
+        response = self.http.post(base_url() + "/v1/auth/obtain",
                                  json={"username": self.username, "password": self.password}, timeout=30)
         if response.status_code != 200:
             raise TargetError(f"UFDL: cannot log in as {self.username!r} (POST /v1/auth/obtain answered "
@@ -73,7 +90,7 @@ class Session:
             return self._access  # type: ignore[return-value]
 
     def refresh(self) -> None:
-        response = requests.post(base_url() + "/v1/auth/refresh", json={"refresh": self._refresh}, timeout=30)
+        response = self.http.post(base_url() + "/v1/auth/refresh", json={"refresh": self._refresh}, timeout=30)
         if response.status_code == 200 and "access" in response.json():
             self._set_access(response.json()["access"])
         else:  # refresh token expired or rejected: log in again, as real clients do
@@ -121,7 +138,7 @@ class World:
 
     @property
     def can_create_accounts(self) -> bool:
-        return self.is_admin and (not SETTINGS.live or SETTINGS.allow_create_accounts)
+        return self.is_admin and not SETTINGS.read_only and (not SETTINGS.live or SETTINGS.allow_create_accounts)
 
     def tag(self) -> str:
         """A fresh run-unique name prefix (`cf-<run>-<n>-`) for one group of records."""
@@ -138,11 +155,13 @@ class World:
             self._team_done = True
             if SETTINGS.team is not None:
                 self._team = SETTINGS.team
+                safety.grant(API, "teams", SETTINGS.team)  # lent by the user: projects may be created in it
             elif self.can_create_accounts:
                 self._team = self.new_team("team")
         return self._team
 
     def require_team(self) -> int:
+        skip_when_read_only()
         team = self.team()
         if team is None:
             pytest.skip("needs a UFDL team to create projects in: pass --team PK (W or A for the account) or "
@@ -150,6 +169,7 @@ class World:
         return team
 
     def require_accounts(self) -> None:
+        skip_when_read_only()
         if not self.can_create_accounts:
             why = "an admin account" if not self.is_admin else "--allow-create-accounts on a live server"
             pytest.skip(f"creates users/teams, which cannot be hard-deleted: needs {why}")
@@ -177,6 +197,7 @@ class World:
 
     def create_project(self, label: str, team: int | None = None, client: Client | None = None, *,
                        exact_name: str | None = None) -> dict[str, Any]:
+        skip_when_read_only()
         client = client or self.client
         name = exact_name if exact_name is not None else self.name(label)
         response = client.post("/v1/projects/create", json={"name": name, "team": team or self.require_team()})
@@ -199,7 +220,13 @@ class World:
             teams = response.json() if response.status_code == 200 else []
             highest = max((t.get("pk") or 0 for t in teams if isinstance(t, dict)), default=0)
             self._unused_team = highest + 1_000_000
+            safety.mark_absent_from(API, "teams", self._unused_team)
         return self._unused_team
+
+
+def skip_when_read_only() -> None:
+    if SETTINGS.read_only:
+        pytest.skip("--read-only: needs records of its own")
 
 
 def record_project(body: Any) -> None:
@@ -217,25 +244,28 @@ def world() -> World:
         if _world is None:
             session = Session(*main_credentials())
             session.access()
-            is_admin = requests.post(base_url() + "/v1/users/list", headers=session.headers(), timeout=30).status_code == 200
+            listed = session.http.post(base_url() + "/v1/users/list", headers=session.headers(), timeout=30)
+            is_admin = listed.status_code == 200
             _world = World(session, is_admin)
             REGISTRY.on_cleanup(API, cleanup)
+            REGISTRY.on_verify(API, verify)
         return _world
 
 
 def cleanup() -> list[str]:
-    """Hard-delete every project the run created (soft delete without admin rights), soft-delete
-    its teams; users cannot be removed through the API and are listed instead."""
+    """Remove everything the run created, as far as the API allows: projects hard-deleted (soft
+    delete without admin rights), teams hard-deleted (`DELETE /v1/teams/{pk}/hard`, which takes
+    their memberships along; soft-deleted, members removed, where a server does not offer it),
+    users deactivated (`DELETE /v1/users/{pk}`: the API has no way to remove a user)."""
     if _world is None:
         return []
     w = _world
     client = w.client
     lines: list[str] = []
-    projects = REGISTRY.of(API, "projects")
-    for pk, name in _sweep(client, w).items():
-        projects.setdefault(pk, name)
+    for pk, name in _sweep_projects(client).items():
+        REGISTRY.add(API, "projects", pk, name)  # named with this run's prefix, or in its teams: ours
     removed, soft, failed = 0, 0, []
-    for pk in sorted(projects):
+    for pk in sorted(REGISTRY.of(API, "projects")):
         response = client.delete(f"/v1/projects/{pk}/hard")
         if response.status_code in (200, 404):
             removed += response.status_code == 200
@@ -244,21 +274,68 @@ def cleanup() -> list[str]:
             soft += 1
             continue
         failed.append(f"{pk} ({response.status_code})")
-    lines.append(f"ufdl cleanup: hard-deleted {removed} project(s) created by this run"
+    lines.append(f"ufdl cleanup: hard-deleted {removed} project(s)"
                  + (f", soft-deleted {soft} (no admin rights for hard delete)" if soft else ""))
     if failed:
         lines.append("ufdl cleanup: COULD NOT REMOVE projects " + ", ".join(failed))
-    teams = REGISTRY.of(API, "teams")
-    for pk in teams:
-        client.delete(f"/v1/teams/{pk}")
-    users = REGISTRY.of(API, "users")
-    if SETTINGS.live and (teams or users):
-        lines.append(f"ufdl cleanup: left behind (the API cannot remove them): {len(teams)} team(s), soft-deleted "
-                     f"({', '.join(sorted(teams.values()))}); {len(users)} user(s) ({', '.join(sorted(users.values()))})")
+    if w.is_admin:
+        for pk, name in _sweep(client, "/v1/teams/list").items():
+            REGISTRY.add(API, "teams", pk, name)
+        for pk, name in _sweep(client, "/v1/users/list").items():
+            REGISTRY.add(API, "users", pk, name)
+    teams_hard, teams_soft, refused = 0, 0, Counter()
+    for pk in sorted(REGISTRY.of(API, "teams")):
+        # the real server removes a team and then answers 500 (#12); one with memberships, even
+        # removed ones, it refuses (500, FOREIGN KEY constraint failed): it stays soft-deleted
+        answer = client.delete(f"/v1/teams/{pk}/hard")
+        if client.get(f"/v1/teams/{pk}").status_code == 404:
+            teams_hard += 1
+            continue
+        refused[answer.status_code] += 1
+        team = client.get(f"/v1/teams/{pk}").json()
+        for member in team.get("members", []) if isinstance(team, dict) else []:
+            client.patch(f"/v1/teams/{pk}/memberships", json={"username": member.get("username"), "method": "remove"})
+        teams_soft += client.delete(f"/v1/teams/{pk}").status_code == 204
+    users = 0
+    for pk in sorted(REGISTRY.of(API, "users")):
+        users += client.delete(f"/v1/users/{pk}").status_code == 204
+    if REGISTRY.of(API, "teams") or REGISTRY.of(API, "users"):
+        why = ", ".join(f"{n} x {code}" for code, n in sorted(refused.items()))
+        lines.append(f"ufdl cleanup: hard-deleted {teams_hard} team(s) with their memberships"
+                     + (f", soft-deleted {teams_soft} (the server refused their hard delete: {why}; members removed)"
+                        if teams_soft else "") + f"; deactivated {users} user(s)")
     return lines
 
 
-def _sweep(client: Client, w: World) -> dict[int, str]:
+def verify() -> list[str]:
+    """What of this run the server still holds (asked by recorded pk and by prefix)."""
+    if _world is None:
+        return []
+    client = _world.client
+    remains: list[str] = []
+    projects = set(_sweep_projects(client)) | {pk for pk in REGISTRY.of(API, "projects")
+                                                if client.get(f"/v1/projects/{pk}").status_code == 200}
+    if projects:
+        remains.append(f"{len(projects)} project(s) ({', '.join(map(str, sorted(projects)[:20]))})")
+    teams = [pk for pk in REGISTRY.of(API, "teams") if client.get(f"/v1/teams/{pk}").status_code == 200]
+    if teams:
+        remains.append(f"{len(teams)} team(s), soft-deleted")
+    users: dict[bool, list[str]] = {True: [], False: []}
+    for pk, name in REGISTRY.of(API, "users").items():
+        response = client.get(f"/v1/users/{pk}")
+        if response.status_code == 200 and isinstance(response.json(), dict):
+            users[bool(response.json().get("is_active", True))].append(name)
+    for active, names in users.items():
+        if names:
+            state = "active (no way to deactivate them on this server)" if active else "deactivated"
+            remains.append(f"{len(names)} user(s), {state}: {', '.join(sorted(names)[:8])}"
+                           f"{', ...' if len(names) > 8 else ''} (the API cannot delete users)")
+    if not remains:
+        return ["ufdl: the server holds nothing of this run"]
+    return ["ufdl: left on the server: " + "; ".join(remains)]
+
+
+def _sweep_projects(client: Client) -> dict[int, str]:
     """Projects named with this run's prefix, or in teams this run created (all of them are ours)."""
     found: dict[int, str] = {}
     queries = [[{"type": "contains", "field": "name", "sub_string": SETTINGS.prefix}]]
@@ -272,3 +349,14 @@ def _sweep(client: Client, w: World) -> dict[int, str]:
             if isinstance(project.get("pk"), int) and (own_team or str(project.get("name", "")).startswith(SETTINGS.prefix)):
                 found[project["pk"]] = project.get("name", "")
     return found
+
+
+def _sweep(client: Client, path: str) -> dict[int, str]:
+    """Teams or users whose name starts with this run's prefix (so they are this run's)."""
+    key = "username" if "users" in path else "name"
+    response = client.post(path, json={"expressions": [{"type": "contains", "field": key, "sub_string": SETTINGS.prefix}],
+                                       "include_inactive": True})
+    if response.status_code != 200:
+        return {}
+    return {r["pk"]: r.get(key, "") for r in response.json()
+            if isinstance(r, dict) and isinstance(r.get("pk"), int) and str(r.get(key, "")).startswith(SETTINGS.prefix)}

@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from mockserver import MockConfig
-from mockserver.api import ApiDefinition, Reply
+from mockserver.api import NO_BODY, ApiDefinition, FormBody, Reply
 from mockserver.apis.testiny import API as TESTINY
 from mockserver.apis.ufdl import API as UFDL
 from mockserver.apis.ufdl.errors import UfdlError
@@ -198,6 +198,19 @@ def pk_reused() -> ApiDefinition:
     return with_state(UFDL, ReusingPks)
 
 
+def long_names_truncated() -> ApiDefinition:
+    """Names over the limit are cut to it instead of being refused (a silent data change)."""
+    def truncate(ctx):
+        body = ctx.parsed_body()
+        if isinstance(body, dict) and isinstance(body.get("name"), str):
+            body["name"] = body["name"][:200]
+
+    api = UFDL
+    for operation in ("projects_create", "projects_update", "projects_partial_update"):
+        api = before(api, operation, truncate)
+    return api
+
+
 def etag_not_checked() -> ApiDefinition:
     def force(ctx):
         ctx.query["force"] = "1"
@@ -231,6 +244,7 @@ VARIANTS: dict[str, Variant] = {
                                         ("ufdl.perm.update-needs-write", "ufdl.perm.create-needs-write")),
     "pk-reused": Variant(pk_reused, "ufdl", ("ufdl.pk.*",), ("ufdl.pk.never-reused",)),
     "etag-not-checked": Variant(etag_not_checked, "testiny", ("testiny.etag.*",), ("testiny.etag.stale-rejected",)),
+    "long-names-truncated": Variant(long_names_truncated, "ufdl", ("ufdl.names.*",), ("ufdl.names.max-length-400",)),
 }
 
 
@@ -273,6 +287,52 @@ def real_server_bugs() -> ApiDefinition:
                 expression["case_insensitive"] = True
 
     api = before(api, "projects_list", sqlite_contains)
+
+    def body_not_object_500(ctx):  # JSON null, a number, a string or an array -> TypeError
+        try:
+            body = ctx.parsed_body()
+        except Exception:
+            return
+        lists = ctx.operation.operation_id.endswith("_list")
+        if body is NO_BODY or isinstance(body, (dict, FormBody)) or (lists and body == []):
+            return
+        raise TypeError("string indices must be integers, not 'str'")
+
+    for operation in ("projects_list", "teams_list", "users_list", "users_create", "teams_memberships"):
+        api = before(api, operation, body_not_object_500)
+
+    def list_field_errors_500(ctx):
+        body = ctx.parsed_body()
+        if not isinstance(body, dict):
+            return
+        for expression in body.get("expressions") or []:
+            if isinstance(expression, dict) and expression.get("field") == "pk" and isinstance(expression.get("value"), str) \
+                    and not expression["value"].isdigit():
+                raise ValueError(f"Field 'id' expected a number but got {expression['value']!r}.")
+        for order in body.get("order_by") or []:
+            if isinstance(order, dict) and "." in str(order.get("field", "")):
+                raise LookupError(f"Cannot resolve keyword {order['field']!r} into field.")  # Django's FieldError
+
+    api = before(api, "projects_list", list_field_errors_500)
+
+    def add_existing_member_500(ctx):
+        body = ctx.parsed_body()
+        if isinstance(body, dict) and body.get("method") == "add":
+            user = ctx.state.user_named(str(body.get("username")))
+            if user is not None and ctx.state.membership(user.pk, ctx.path_params["pk"]) is not None:
+                raise RuntimeError("UNIQUE constraint failed: simple_django_teams_membership.user_id, team_id")
+
+    api = before(api, "teams_memberships", add_existing_member_500)
+
+    def huge_team_500(ctx):
+        body = ctx.parsed_body()
+        if isinstance(body, dict) and isinstance(body.get("team"), int) and body["team"] > 2**63 - 1:
+            raise OverflowError("Python int too large to convert to SQLite INTEGER")
+        if isinstance(body, FormBody) and "" in body:
+            raise TypeError("a multipart part without a name")
+
+    for operation in ("projects_create", "projects_update", "projects_partial_update"):
+        api = before(api, operation, huge_team_500)
     for operation in ("projects_update", "projects_partial_update", "projects_reinstate", "projects_list"):
         original = api.handlers[operation]
 
@@ -299,6 +359,14 @@ async def options_500(request: web.Request, handler):
 
 
 REAL_SERVER_BUGS = {
+    "ufdl.list.body-not-object-400": "list body null/number/string -> 500",
+    "ufdl.filter.value-type-400": "exact pk 'abc' -> 500",
+    "ufdl.order.dotted-field-no-500": "order_by team.name -> 500",
+    "ufdl.membership.add-existing-400": "adding an active member again -> 500",
+    "ufdl.reinstate.duplicate-name-400": "reinstate onto an active name -> 500",
+    "ufdl.pk.huge-team-400": "team pk beyond 64 bit -> 500",
+    "ufdl.errors.body-not-object-400": "users/create or memberships with a null body -> 500",
+    "ufdl.http.multipart-empty-name-400": "multipart part without a name -> 500",
     "ufdl.http.method-not-allowed-405": "405 -> 500",
     "ufdl.http.options-200": "OPTIONS -> 500",
     "ufdl.auth.anonymous-create-401": "anonymous create -> 500",

@@ -1,0 +1,144 @@
+"""The conformance suite never changes a record it did not create: the whole suite runs (as a
+user runs it against a staging server) against a mock holding records of others — active and
+soft-deleted, users, teams, memberships, projects of both APIs, at the low ids a generated request
+is most likely to name — and afterwards those records are exactly as before, and no request that
+could change state named one of them."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from urllib.parse import parse_qsl
+
+import requests
+from aiohttp import web
+from broken_variants import ROOT, build_app, serve
+
+from mockserver.apis.testiny import API as TESTINY
+from mockserver.apis.ufdl import API as UFDL
+
+KEY = {"X-Api-Key": "testiny-mock-demo-key"}
+
+
+def seed_foreign_records(url: str) -> dict:
+    """Records of someone else, made through the APIs as their owner would make them."""
+    token = requests.post(url + "/v1/auth/obtain", json={"username": "admin", "password": "admin"}, timeout=10).json()
+    admin = {"Authorization": "Bearer " + token["access"]}
+
+    def post(path, body, headers=admin):
+        response = requests.post(url + path, json=body, headers=headers, timeout=10)
+        assert response.status_code in (200, 201), (path, response.text)
+        return response.json()
+
+    users = [post("/v1/users/create", {"username": name, "password": name + "-pw"}) for name in ("alice", "bob")]
+    teams = [post("/v1/teams/create", {"name": name}) for name in ("theirs", "theirs-too", "theirs-gone")]
+    for user, team, level in ((users[0], teams[0], "W"), (users[1], teams[0], "R"), (users[1], teams[1], "A")):
+        response = requests.patch(f"{url}/v1/teams/{team['pk']}/memberships", headers=admin, timeout=10,
+                                  json={"username": user["username"], "method": "add", "permissions": level})
+        assert response.status_code == 200, response.text
+    projects = [post("/v1/projects/create", {"name": name, "team": team["pk"]})
+                for name, team in (("Precious", teams[0]), ("Also theirs", teams[1]), ("Archived", teams[0]))]
+    assert requests.delete(f"{url}/v1/projects/{projects[2]['pk']}", headers=admin, timeout=10).status_code == 204
+    assert requests.delete(f"{url}/v1/teams/{teams[2]['pk']}", headers=admin, timeout=10).status_code == 204
+    testiny = [post("/api/v1/project", {"name": name}, headers=KEY) for name in ("Their project", "Their other", "Gone")]
+    assert requests.delete(f"{url}/api/v1/project/{testiny[2]['id']}", headers=KEY, timeout=10).status_code == 200
+    return {"users": {u["pk"]: u["username"] for u in users}, "teams": {t["pk"] for t in teams},
+            "projects": {p["pk"] for p in projects}, "testiny": {p["id"] for p in testiny}}
+
+
+def foreign_state(url: str, foreign: dict) -> dict:
+    state = requests.get(url + "/__mock__/state", timeout=30).json()
+    ufdl, testiny = state["ufdl"], state["testiny"]
+    return {
+        # the suite's own account (admin) logs in: its last_login changes, nothing else of it
+        "users": [{k: v for k, v in u.items() if not (u["username"] == "admin" and k == "last_login")}
+                  for u in ufdl["users"] if u["pk"] in foreign["users"] or u["username"] == "admin"],
+        "teams": [t for t in ufdl["teams"] if t["pk"] in foreign["teams"]],
+        "memberships": [m for m in ufdl["memberships"] if m["team"] in foreign["teams"] or m["user"] in foreign["users"]],
+        "projects": [p for p in ufdl["projects"] if p["pk"] in foreign["projects"] or p["team"] in foreign["teams"]],
+        "testiny": [p for p in testiny["projects"] if p["id"] in foreign["testiny"]],
+    }
+
+
+class Recorder:
+    """Every request the server received (method, path, query, body), for the write check."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, list[tuple[str, str]], bytes]] = []
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler):
+        body = await request.read() if request.can_read_body else b""
+        self.requests.append((request.method, request.path, parse_qsl(request.query_string), body))
+        return await handler(request)
+
+
+READS = {"GET", "HEAD", "OPTIONS", "TRACE"}  # the safe methods of RFC 9110
+READ_POSTS = {"/v1/projects/list", "/v1/teams/list", "/v1/users/list", "/v1/auth/obtain", "/v1/auth/refresh",
+              "/v1/auth/verify", "/api/v1/project/find"}
+
+
+def leading_numbers(value) -> set[int]:
+    """What a lenient server could read as an id (as conformance/safety.py assumes, written anew)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        return {1} if value is True else set()
+    text = str(value).strip()
+    found = {int(m.group()) for m in [re.match(r"[+-]?\d+", text)] if m}
+    try:
+        found.add(int(float(text)))
+    except (ValueError, OverflowError):
+        pass
+    return found
+
+
+def writes_to_foreign(recorded: list, foreign: dict) -> list[str]:
+    kinds = {"/v1/projects/": foreign["projects"], "/v1/teams/": foreign["teams"], "/v1/users/": set(foreign["users"]),
+             "/api/v1/project/": foreign["testiny"]}
+    usernames = set(foreign["users"].values())
+    bad = []
+    for method, path, query, raw in recorded:
+        if method in READS or path.rstrip("/") in READ_POSTS or path.startswith("/__mock__/"):
+            continue
+        for prefix, ids in kinds.items():
+            if path.startswith(prefix):
+                for segment in path[len(prefix):].split("/"):
+                    if leading_numbers(segment) & ids or segment in usernames:
+                        bad.append(f"{method} {path}")
+        for name, value in query:
+            if name == "ids" and any(leading_numbers(part) & foreign["testiny"] for part in value.split(",")):
+                bad.append(f"{method} {path}?{name}={value}")
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            continue
+        for item in body if isinstance(body, list) else [body]:
+            if path.startswith("/api/v1/project") and (leading_numbers(item) if not isinstance(item, (dict, list))
+                                                       else leading_numbers(item.get("id")) if isinstance(item, dict)
+                                                       else set()) & foreign["testiny"]:
+                bad.append(f"{method} {path} {raw[:100]!r}")
+            if isinstance(item, dict) and path.startswith("/v1/"):
+                if leading_numbers(item.get("team")) & foreign["teams"] or str(item.get("username")) in usernames:
+                    bad.append(f"{method} {path} {raw[:100]!r}")
+    return bad
+
+
+def test_the_whole_suite_leaves_records_of_others_untouched(tmp_path):
+    recorder = Recorder()
+    with serve(build_app([UFDL, TESTINY], middlewares=(recorder.middleware,))) as url:
+        foreign = seed_foreign_records(url)
+        before = foreign_state(url, foreign)
+        seeded = len(recorder.requests)
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+        done = subprocess.run([sys.executable, "-m", "pytest", "conformance", "--base-url", url,
+                               "--allow-create-accounts", "-p", "no:cacheprovider", "-q"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        after = foreign_state(url, foreign)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    assert "the server holds nothing of this run" in output
+    assert after == before, "records of others changed"
+    suite_requests = recorder.requests[seeded:]
+    assert len(suite_requests) > 3000, "the whole suite ran"
+    assert writes_to_foreign(suite_requests, foreign) == []
