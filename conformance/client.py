@@ -27,6 +27,20 @@ from .target import spec_base_path, spec_document
 
 CURRENT_RULE: contextvars.ContextVar[str | None] = contextvars.ContextVar("conformance_rule", default=None)
 REDACT = {"authorization": "Bearer $UFDL_TOKEN", "x-api-key": "$TESTINY_API_KEY"}
+_JWT = re.compile(r"^Bearer [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
+
+
+def _redacted(name: str, value: str) -> str:
+    """Credentials become shell variables; a header the fuzzer made up (`Token x`) is shown as sent."""
+    lower = name.lower()
+    if lower == "authorization" and _JWT.match(value):
+        return REDACT[lower]
+    if lower == "x-api-key":
+        from .settings import SETTINGS
+
+        if SETTINGS.api_key is None or value == SETTINGS.api_key:
+            return REDACT[lower]
+    return value
 _UNSET: Any = object()
 TIMEOUT = 30
 
@@ -48,7 +62,7 @@ def curl(request: requests.PreparedRequest, body_limit: int = 600) -> str:
             continue
         if name.lower() == "accept" and value == "*/*":
             continue
-        shown = REDACT.get(name.lower(), value)
+        shown = _redacted(name, value)
         parts += ["-H", f"{name}: {shown}"]
     body = request.body
     if body:

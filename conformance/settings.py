@@ -85,7 +85,21 @@ def add_options(parser: Any) -> None:
                          "the curl line of each failure: Markdown, or HTML when FILE ends in .html")
     group.addoption("--deviations", type=Path, default=None, metavar="FILE",
                     help="YAML mapping of rule id, test id or operation to a reason: matching failures are "
-                         "reported as expected failures (xfail) with the reason, never hidden")
+                         "reported as expected failures (xfail) with the reason, never hidden; a name of a "
+                         "shipped file works too (ufdl-backend: the real UFDL backend's known bugs)")
+
+
+SHIPPED_DEVIATIONS = Path(__file__).resolve().parent / "deviations"
+
+
+def resolve_deviations(path: Path | None) -> Path | None:
+    """A deviations file: a path, or the name of one shipped with the suite (`ufdl-backend`)."""
+    if path is None or path.exists():
+        return path
+    for candidate in (SHIPPED_DEVIATIONS / path.name, SHIPPED_DEVIATIONS / f"{path.name}.yaml"):
+        if candidate.is_file():
+            return candidate
+    return path  # reported as missing when it is read
 
 
 def _int_env(name: str) -> int | None:
@@ -105,7 +119,7 @@ def configure(config: Any) -> Settings:
     SETTINGS.read_only = config.getoption("--read-only")
     SETTINGS.thorough = config.getoption("--thorough")
     SETTINGS.max_examples = config.getoption("--max-examples")
-    SETTINGS.deviations_file = config.getoption("--deviations")
+    SETTINGS.deviations_file = resolve_deviations(config.getoption("--deviations"))
     SETTINGS.report_file = config.getoption("--report")
     SETTINGS.rules = tuple(config.getoption("--rule") or ())
     return SETTINGS

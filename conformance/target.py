@@ -12,16 +12,17 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 import yaml
 
+from mockserver.spec import find_spec_file
+
 from .settings import APIS, SETTINGS
 
-SPEC_DIR = Path(__file__).resolve().parent.parent / "openapi"
-SPEC_FILES = {"ufdl": SPEC_DIR / "ufdl.yaml", "testiny": SPEC_DIR / "testiny.yaml"}
+# the specs shipped with the mockserver package (a wheel), or openapi/ in a clone
+SPEC_FILES = {"ufdl": find_spec_file("ufdl.yaml"), "testiny": find_spec_file("testiny.yaml")}
 CONTROL_HEALTH = "/__mock__/health"
 
 

@@ -302,7 +302,7 @@ def cleanup() -> list[str]:
     if REGISTRY.of(API, "teams") or REGISTRY.of(API, "users"):
         why = ", ".join(f"{n} x {code}" for code, n in sorted(refused.items()))
         lines.append(f"ufdl cleanup: hard-deleted {teams_hard} team(s) with their memberships"
-                     + (f", soft-deleted {teams_soft} (the server refused their hard delete: {why}; members removed)"
+                     + (f", soft-deleted {teams_soft} (their hard delete answered {why}; members removed)"
                         if teams_soft else "") + f"; deactivated {users} user(s)")
     return lines
 

@@ -301,6 +301,13 @@ def _pk_segment(request: Any) -> str | None:
     return None
 
 
+def _anonymous(request: Any) -> bool:
+    """No credentials as simplejwt reads them: no Authorization header, or one of another scheme
+    (`Token x`, an empty value), which it ignores rather than refuses."""
+    value = request.headers.get("Authorization")
+    return value is None or not str(value).strip().lower().startswith("bearer")
+
+
 def classify(case: Any, response: Any, checks: list[str]) -> str | None:
     """The named rule a failing response shows, where the request (and, for conflicts, a follow-up
     read) identifies the defect; None leaves it as `ufdl.schema.<primary check>`."""
@@ -313,7 +320,7 @@ def classify(case: Any, response: Any, checks: list[str]) -> str | None:
         return "ufdl.http.options-200"
     if primary == "unsupported_method":
         return "ufdl.http.method-not-allowed-405"
-    if op == "projects_create" and (primary == "ignored_auth" or (status >= 500 and "Authorization" not in request.headers)):
+    if op == "projects_create" and (primary == "ignored_auth" or (status >= 500 and _anonymous(request))):
         return "ufdl.auth.anonymous-create-401"
     segment = _pk_segment(request)
     literals = safety._literal_segments(ufdl.API)

@@ -1,4 +1,5 @@
-"""The `mockserver` command: serve the mock (default) or check the specs (`check-spec`)."""
+"""The `mockserver` command: serve the mock (default), check the specs (`check-spec`) or run the
+conformance suite (`conformance`)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
         description="Stateful mock of the UFDL and Testiny project APIs, driven by their OpenAPI specs.",
-        epilog="Other command: `mockserver check-spec [FILE ...]` validates the OpenAPI specs.",
+        epilog="Other commands: `mockserver check-spec [FILE ...]` validates the OpenAPI specs; "
+               "`mockserver conformance [--base-url URL] [options]` runs the conformance suite "
+               "(`mockserver conformance --help` lists its options).",
     )
     parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
@@ -157,10 +160,23 @@ def check_spec(paths: list[str]) -> int:
     return 1 if failed else 0
 
 
+def run_conformance(args: list[str]) -> int:
+    """`mockserver conformance [options]`: the conformance suite (needs the `conformance` extra)."""
+    try:
+        from conformance.runner import main as run_suite
+    except ImportError as exc:
+        print(f"mockserver conformance: {exc}; install the suite with: pip install 'mockserver[conformance]'",
+              file=sys.stderr)
+        return 2
+    return run_suite(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "check-spec":
         return check_spec(argv[1:])
+    if argv and argv[0] == "conformance":
+        return run_conformance(argv[1:])
     if argv and argv[0] == "serve":
         argv = argv[1:]
     args = build_parser().parse_args(argv)
