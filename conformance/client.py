@@ -12,11 +12,12 @@ line (credentials replaced by shell variables) and expected vs. actual, e.g.
 from __future__ import annotations
 
 import contextvars
+import functools
 import html
 import re
 import shlex
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import cache
 from typing import Any
 
@@ -275,3 +276,29 @@ def every_case() -> Iterator[Cases]:
     cases = Cases()
     yield cases
     cases.raise_failures()
+
+
+_AMBIENT: contextvars.ContextVar[Cases | None] = contextvars.ContextVar("conformance_cases", default=None)
+
+
+def all_cases(test: Callable) -> Callable:
+    """Decorate a scenario whose helper calls are independent cases (`with soft(label)` inside the
+    helper): each one runs, and each that fails is reported."""
+
+    @functools.wraps(test)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True
+        with every_case() as cases:
+            token = _AMBIENT.set(cases)
+            try:
+                return test(*args, **kwargs)
+            finally:
+                _AMBIENT.reset(token)
+
+    return wrapper
+
+
+def soft(label: str) -> Any:
+    """One case of an `@all_cases` scenario (a plain block elsewhere)."""
+    cases = _AMBIENT.get()
+    return cases(label) if cases is not None else nullcontext()

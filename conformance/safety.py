@@ -88,8 +88,8 @@ class Ledger:
         if not self.held:
             return []
         total = sum(self.held.values())
-        lines = [f"safety guard: held back {total} generated request(s) that could have touched records of others "
-                 "(not sent):"]
+        lines = [f"safety guard: did not send {total} request(s) (nothing of others may change; --read-only "
+                 "changes nothing):"]
         for (label, reason), count in sorted(self.held.items()):
             lines.append(f"  {count} x {label}: {reason}")
         return lines
@@ -243,7 +243,7 @@ def check(request: WireRequest) -> None:
     key = (request.method, request.template)
     if request.method in READ_METHODS or key in p.read_operations:
         return
-    if key in p.account_creates and not _accounts_allowed():
+    if key in p.account_creates and not _accounts_allowed() and not request.refused:
         raise UnsafeRequest(request.label, "creates a user or team (not allowed on this target)")
     record_kinds = {name_kind: kind for kind, name_kind in p.name_kinds.items()}
     for kind, role, value, where in references(p, request):

@@ -336,8 +336,6 @@ def classify(case: Any, response: Any, checks: list[str]) -> str | None:
     if op in LIST_OPERATIONS:
         return _list_defect(op, request.body, body)
     raw = request.body.encode("utf-8", "surrogatepass") if isinstance(request.body, str) else request.body or b""
-    if content_type.lower().startswith("multipart/") and re.search(rb'name=""', raw):
-        return "ufdl.http.multipart-empty-name-400"
     if isinstance(body, list) or (body is not None and not isinstance(body, dict)) or raw.strip() == b"null":
         return "ufdl.errors.body-not-object-400"
     if not isinstance(body, dict):

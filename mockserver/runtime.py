@@ -377,8 +377,8 @@ def _multipart(data: bytes, header: str) -> FormBody:
         raise ValueError("Invalid multipart body: " + ", ".join(type(d).__name__ for d in message.defects))
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        if name is None:  # RFC 7578: every part names its field
-            raise ValueError("A multipart part without a Content-Disposition name")
+        if not name:  # no field name: Django's MultiPartParser skips the part (observed on the real UFDL server)
+            continue
         payload = part.get_payload(decode=True) or b""
         charset = part.get_content_charset() or "utf-8"
         form.setdefault(str(name), []).append(payload.decode(charset, errors="replace"))

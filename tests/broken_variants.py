@@ -328,8 +328,6 @@ def real_server_bugs() -> ApiDefinition:
         body = ctx.parsed_body()
         if isinstance(body, dict) and isinstance(body.get("team"), int) and body["team"] > 2**63 - 1:
             raise OverflowError("Python int too large to convert to SQLite INTEGER")
-        if isinstance(body, FormBody) and "" in body:
-            raise TypeError("a multipart part without a name")
 
     for operation in ("projects_create", "projects_update", "projects_partial_update"):
         api = before(api, operation, huge_team_500)
@@ -366,7 +364,6 @@ REAL_SERVER_BUGS = {
     "ufdl.reinstate.duplicate-name-400": "reinstate onto an active name -> 500",
     "ufdl.pk.huge-team-400": "team pk beyond 64 bit -> 500",
     "ufdl.errors.body-not-object-400": "users/create or memberships with a null body -> 500",
-    "ufdl.http.multipart-empty-name-400": "multipart part without a name -> 500",
     "ufdl.http.method-not-allowed-405": "405 -> 500",
     "ufdl.http.options-200": "OPTIONS -> 500",
     "ufdl.auth.anonymous-create-401": "anonymous create -> 500",

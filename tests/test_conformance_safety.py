@@ -67,17 +67,26 @@ class Recorder:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, list[tuple[str, str]], bytes]] = []
+        self.statuses: list[int] = []
 
     @web.middleware
     async def middleware(self, request: web.Request, handler):
         body = await request.read() if request.can_read_body else b""
         self.requests.append((request.method, request.path, parse_qsl(request.query_string), body))
-        return await handler(request)
+        self.statuses.append(0)
+        index = len(self.statuses) - 1
+        response = await handler(request)
+        self.statuses[index] = response.status
+        return response
 
 
 READS = {"GET", "HEAD", "OPTIONS", "TRACE"}  # the safe methods of RFC 9110
 READ_POSTS = {"/v1/projects/list", "/v1/teams/list", "/v1/users/list", "/v1/auth/obtain", "/v1/auth/refresh",
               "/v1/auth/verify", "/api/v1/project/find"}
+
+
+def is_read(method: str, path: str) -> bool:
+    return method in READS or path.rstrip("/") in READ_POSTS or path.startswith("/__mock__/")
 
 
 def leading_numbers(value) -> set[int]:
@@ -99,7 +108,7 @@ def writes_to_foreign(recorded: list, foreign: dict) -> list[str]:
     usernames = set(foreign["users"].values())
     bad = []
     for method, path, query, raw in recorded:
-        if method in READS or path.rstrip("/") in READ_POSTS or path.startswith("/__mock__/"):
+        if is_read(method, path):
             continue
         for prefix, ids in kinds.items():
             if path.startswith(prefix):
@@ -124,16 +133,19 @@ def writes_to_foreign(recorded: list, foreign: dict) -> list[str]:
     return bad
 
 
+def run_whole_suite(url: str, tmp_path, *options: str) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    return subprocess.run([sys.executable, "-m", "pytest", "conformance", "--base-url", url, "-p", "no:cacheprovider",
+                           "-q", *options], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
 def test_the_whole_suite_leaves_records_of_others_untouched(tmp_path):
     recorder = Recorder()
     with serve(build_app([UFDL, TESTINY], middlewares=(recorder.middleware,))) as url:
         foreign = seed_foreign_records(url)
         before = foreign_state(url, foreign)
         seeded = len(recorder.requests)
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-        done = subprocess.run([sys.executable, "-m", "pytest", "conformance", "--base-url", url,
-                               "--allow-create-accounts", "-p", "no:cacheprovider", "-q"],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        done = run_whole_suite(url, tmp_path, "--allow-create-accounts")
         after = foreign_state(url, foreign)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
@@ -142,3 +154,25 @@ def test_the_whole_suite_leaves_records_of_others_untouched(tmp_path):
     suite_requests = recorder.requests[seeded:]
     assert len(suite_requests) > 3000, "the whole suite ran"
     assert writes_to_foreign(suite_requests, foreign) == []
+
+
+def test_read_only_changes_nothing_at_all(tmp_path):
+    recorder = Recorder()
+    with serve(build_app([UFDL, TESTINY], middlewares=(recorder.middleware,))) as url:
+        foreign = seed_foreign_records(url)
+        before = requests.get(url + "/__mock__/state", timeout=30).json()
+        seeded = len(recorder.requests)
+        done = run_whole_suite(url, tmp_path, "--read-only")
+        after = requests.get(url + "/__mock__/state", timeout=30).json()
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-4000:]
+    for user in after["ufdl"]["users"]:  # the suite's own login is the one change
+        user.pop("last_login") if user["username"] == "admin" else None
+    for user in before["ufdl"]["users"]:
+        user.pop("last_login") if user["username"] == "admin" else None
+    assert after == before, "a --read-only run changed the state"
+    sent = list(zip(recorder.requests[seeded:], recorder.statuses[seeded:], strict=True))
+    assert len(sent) > 500, "the read-only part of the suite ran"
+    accepted_writes = [f"{m} {p} -> {status}" for (m, p, _, _), status in sent if not is_read(m, p) and status < 400]
+    assert accepted_writes == []
+    assert writes_to_foreign(recorder.requests[seeded:], foreign) == []
