@@ -157,6 +157,24 @@ def ufdl_world():
 
 
 @pytest.fixture(scope="session")
+def ufdl_members(ufdl_world):
+    """A team of this run with one user per membership level (R, X, W, A) and an outsider: the
+    users the permission scenarios act as (made once per run: on a live server users stay)."""
+    from types import SimpleNamespace
+
+    w = ufdl_world
+    w.require_accounts()
+    pk = w.new_team("perm-team")
+    members = {}
+    for level in ("R", "X", "W", "A"):
+        session = w.new_user(f"user-{level.lower()}")
+        w.add_member(pk, session, level)
+        members[level] = session
+    outsider = w.new_user("outsider")
+    return SimpleNamespace(w=w, pk=pk, members=members, outsider=outsider)
+
+
+@pytest.fixture(scope="session")
 def testiny_world():
     """The Testiny key and helpers of this run (skips when the target has no Testiny API)."""
     if not target.target().serves("testiny"):

@@ -5,28 +5,15 @@ server with --allow-create-accounts (users cannot be deleted afterwards)."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 
 from conformance.reporting import rule
 from conformance.ufdl import record_project
 
-LEVELS = ("R", "X", "W", "A")
-
 
 @pytest.fixture(scope="module")
-def team(ufdl_world):
-    w = ufdl_world
-    w.require_accounts()
-    pk = w.new_team("perm-team")
-    members = {}
-    for level in LEVELS:
-        session = w.new_user(f"user-{level.lower()}")
-        w.add_member(pk, session, level)
-        members[level] = session
-    outsider = w.new_user("outsider")
-    return SimpleNamespace(w=w, pk=pk, members=members, outsider=outsider)
+def team(ufdl_members):
+    return ufdl_members
 
 
 def project(team, label="p"):

@@ -174,8 +174,8 @@ class World:
             why = "an admin account" if not self.is_admin else "--allow-create-accounts on a live server"
             pytest.skip(f"creates users/teams, which cannot be hard-deleted: needs {why}")
 
-    def new_team(self, label: str) -> int:
-        response = self.client.post("/v1/teams/create", json={"name": self.name(label)})
+    def new_team(self, label: str, *, exact_name: str | None = None) -> int:
+        response = self.client.post("/v1/teams/create", json={"name": exact_name or self.name(label)})
         body = self.client.expect(response, 201, note="setup: creating a team for the suite")
         REGISTRY.add(API, "teams", body["pk"], body["name"])
         return body["pk"]

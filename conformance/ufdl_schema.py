@@ -47,13 +47,20 @@ EXCLUDED: dict[str, dict[str, str]] = {
     "projects_partial_update": {"positive_data_acceptance": "400 for an unknown team pk, or a rename onto an "
                                                             "active name (as projects_update)"},
     "projects_reinstate": {"positive_data_acceptance": "400 when an active project of the team has the same name"},
+    "users_update": {"positive_data_acceptance": "a schema-valid username may be taken by another user: 400"},
+    "users_partial_update": {"positive_data_acceptance": "a schema-valid username may be taken, or a boolean word "
+                                                         "not one DRF knows: 400"},
+    "teams_update": {"positive_data_acceptance": "a schema-valid name may be taken by another active team: 400"},
+    "teams_partial_update": {"positive_data_acceptance": "a schema-valid name may be taken by another active team"},
+    "teams_reinstate": {"positive_data_acceptance": "400 when another active team now has the team's name"},
+    "teams_hard_delete": {"positive_data_acceptance": "400 for a team a membership or a project refers to"},
 }
 
 # The pk lookup (404) precedes the object-permission check (401) on detail routes (spec: order
 # of checks), so an anonymous request for a pk that does not exist is rightly 404, not 401.
 LOOKUP_FIRST = "an anonymous request for a pk that does not exist is 404: the lookup precedes the permission check"
 for _op in ("projects_retrieve", "projects_update", "projects_partial_update", "projects_destroy", "teams_retrieve",
-            "teams_destroy", "teams_memberships", "teams_permissions"):
+            "teams_update", "teams_partial_update", "teams_destroy", "teams_memberships", "teams_permissions"):
     EXCLUDED.setdefault(_op, {})["missing_required_header"] = LOOKUP_FIRST
 
 # Users and teams cannot be removed again: on a live server they are only created when allowed.
@@ -82,6 +89,7 @@ class Pool:
         self.projects: list[int] = []
         self.teams: list[int] = []
         self.users: list[str] = []
+        self.user_pks: list[int] = []
         self.team: int | None = None
         self.ready = False
 
@@ -95,17 +103,23 @@ class Pool:
         w = ufdl.world()
         if w.can_create_accounts:
             self.teams.append(w.new_team("fuzz-team"))
-            self.users.append(w.new_user("fuzz-user").username)
+            for label in ("fuzz-user", "fuzz-user-b"):
+                session = w.new_user(label)
+                self.users.append(session.username)
+                self.user_pks.append(session.user_pk)
         self.team = self.teams[0] if self.teams else w.team()
         if self.team is not None:
             for label in ("fuzz-a", "fuzz-b", "fuzz-c"):
                 self.projects.append(w.create_project(label, self.team)["pk"])
 
+    def records(self, kind: str) -> list[int]:
+        return {"projects": self.projects, "teams": self.teams, "users": self.user_pks}.get(kind, [])
+
     def chooser(self, kind: str):
         """A function mapping any number to one of the pool's records of `kind` (or 0: none)."""
 
         def choose(number: int) -> int:
-            records = self.projects if kind == "projects" else self.teams if kind == "teams" else []
+            records = self.records(kind)
             if number in records:
                 return number
             choices = [0, *records]
@@ -118,7 +132,7 @@ class Pool:
         Other records of the run are left alone too: scenarios (also on other xdist workers' turns)
         rely on theirs, and only the fuzz team gets memberships (a team with memberships cannot be
         hard-deleted on the real server)."""
-        records = self.projects if kind == "projects" else self.teams if kind == "teams" else []
+        records = self.records(kind)
         avoid = frozenset(safety.owned(ufdl.API, kind) - set(records))
         return safety.make_safe(value, ufdl.API, kind, self.chooser(kind), avoid=avoid)
 
@@ -144,6 +158,11 @@ def _team_like(value: Any, team: int) -> Any:
     return team
 
 
+NAMED_WRITES = ("projects_create", "projects_update", "projects_partial_update", "teams_create", "teams_update",
+                "teams_partial_update")
+USER_WRITES = ("users_create", "users_update", "users_partial_update")
+
+
 def _path_kind(case: Any) -> str | None:
     for prefix, kind in ufdl.POLICY.collections.items():
         if case.path.startswith(prefix):
@@ -166,6 +185,10 @@ def prepare(case: Any) -> None:
         params = dict(case.path_parameters or {})
         if "pk" in params:
             params["pk"] = POOL.pick(kind, params["pk"])
+            value = params["pk"]
+            if kind == "users" and isinstance(value, str) and not safety.numbers_in(value) \
+                    and not safety.name_is_safe(ufdl.API, "users", value):
+                params["pk"] = SETTINGS.prefix + value  # /v1/users/<name>: a name nobody else has
         if isinstance(params.get("username"), str) and not safety.name_is_safe(ufdl.API, "users", params["username"]):
             params["username"] = POOL.users[0] if POOL.users else SETTINGS.prefix + "nobody"
         case.path_parameters = params
@@ -174,9 +197,9 @@ def prepare(case: Any) -> None:
         return
     changed = dict(body)
     if is_positive(case, ParameterLocation.BODY):
-        if op in ("projects_create", "projects_update", "projects_partial_update", "teams_create") and "name" in body:
+        if op in NAMED_WRITES and "name" in body:
             changed["name"] = _prefixed(body["name"], 200)
-        if op == "users_create" and "username" in body:
+        if op in USER_WRITES and "username" in body:
             changed["username"] = _prefixed(body["username"], 150)
         if op in ("projects_create", "projects_update", "projects_partial_update") and "team" in body:
             team = POOL.team if POOL.team is not None else ufdl.world().unused_team()
@@ -185,8 +208,10 @@ def prepare(case: Any) -> None:
         fallback = POOL.team if POOL.team is not None else 0
         changed["team"] = safety.make_safe(changed["team"], ufdl.API, "teams",
                                            lambda n: n if n == fallback else fallback, role="container")
+    if SETTINGS.live and op in USER_WRITES and "is_staff" in changed:
+        changed["is_staff"] = False  # never make an admin account on someone's server, even of our own users
     username = changed.get("username")
-    if op == "users_create" and isinstance(username, (int, float)) and not isinstance(username, bool):
+    if op in USER_WRITES and isinstance(username, (int, float)) and not isinstance(username, bool):
         username = str(username)  # a number is stored as its text: the same name rules apply
     if isinstance(username, str) and not safety.name_is_safe(ufdl.API, "users", username):
         if op == "teams_memberships":  # a member of our own, or a name nobody has
@@ -216,6 +241,7 @@ def after_call(case: Any, response: Any) -> None:
         POOL.teams.append(body["pk"])
     elif op == "users_create":
         REGISTRY.add("ufdl", "users", body["pk"], str(body.get("username", "")))
+        POOL.user_pks.append(body["pk"])
 
 
 # -- naming the defect a failing response shows (see fuzz.record_failures) ----------------------
@@ -283,6 +309,12 @@ def _active_name_taken(pk: int | None, name: Any, team: Any) -> bool:
     return any(isinstance(p, dict) and p.get("pk") != pk for p in listed)
 
 
+def _active_team_named(name: Any, pk: Any) -> bool:
+    response = ufdl.world().client.post("/v1/teams/list", json={"expressions": [
+        {"type": "exact", "field": "name", "value": str(name)}]})
+    return response.status_code == 200 and any(t.get("pk") != pk for t in response.json() if isinstance(t, dict))
+
+
 def _project(pk: Any) -> dict[str, Any] | None:
     response = ufdl.world().client.get(f"/v1/projects/{pk}")
     return response.json() if response.status_code == 200 else None
@@ -333,6 +365,14 @@ def classify(case: Any, response: Any, checks: list[str]) -> str | None:
     body = safety.decode_body(content_type, request.body)
     if status < 500:
         return None
+    if op in ("users_update", "users_partial_update", "users_destroy") and segment and not segment.isdigit():
+        return "ufdl.http.method-not-allowed-405"  # /v1/users/<name> is the real server's GET-only route
+    if op == "teams_hard_delete":
+        return "ufdl.teams.hard-delete-no-500"
+    if op == "teams_reinstate":
+        team = ufdl.world().client.get(f"/v1/teams/{(case.path_parameters or {}).get('pk')}")
+        if team.status_code == 200 and _active_team_named(team.json().get("name"), team.json().get("pk")):
+            return "ufdl.teams.reinstate-duplicate-name-400"
     if op in LIST_OPERATIONS:
         return _list_defect(op, request.body, body)
     raw = request.body.encode("utf-8", "surrogatepass") if isinstance(request.body, str) else request.body or b""

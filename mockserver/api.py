@@ -120,13 +120,18 @@ class ApiDefinition:
     # (Allow list of a spec path, or None outside any path) -> the headers every answer there carries;
     # called once per path when the API is mounted
     response_headers: Callable[[tuple[str, ...] | None], Mapping[str, str]] | None = None
-    # (response, Allow list of the matched path or None, request id): per-answer headers and changes
-    finish_response: Callable[[web.StreamResponse, tuple[str, ...] | None, str], None] | None = None
+    # (response, Allow list of the matched path or None, request id, request): per-answer headers
+    # and changes
+    finish_response: Callable[[web.StreamResponse, tuple[str, ...] | None, str, web.BaseRequest], None] | None = None
     defer_validation: bool = False  # True: handlers call ctx.validated_body() where the API checks
     optional_trailing_slash: bool = False
     # media types the API parses on every operation that takes a body, beyond those its spec
     # lists for it (DRF parses JSON, form and multipart everywhere; a bad form is a 400, not a 415)
     parsed_media_types: tuple[str, ...] = ()
+    # True: a body that cannot be decoded is refused (400/415) before anything else — method,
+    # negotiation, authentication, lookup — on every method, GET and DELETE included (DRF
+    # servers whose request logging reads `request.data` first behave so)
+    body_errors_first: bool = False
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
     options_from_args: Callable[[argparse.Namespace], Any] | None = None
     banner: Callable[[Any, str], list[str]] | None = None  # (runtime, base url) -> start-up lines

@@ -106,6 +106,9 @@ class ApiRuntime:
         ctx: RequestContext | None = None
         try:
             entry, path_params = self.resolve(request.path if path is None else path)
+            early: tuple[bytes | Exception, Any] | None = None
+            if self.definition.body_errors_first and request.body_exists:
+                early = await self._decode_first(request, entry)
             operation = entry.operations.get(request.method)
             if operation is None:
                 operation = self._other_method(request, entry)
@@ -113,14 +116,10 @@ class ApiRuntime:
                 reply = _options_reply(entry)
             else:
                 ctx = self._context(request, operation, path_params, request_id)
-                if operation.body_media_types and request.body_exists:  # the only wait: reading a body
-                    try:
-                        data: bytes | Exception = await request.read()
-                    except web.HTTPRequestEntityTooLarge:
-                        raise BodyTooLarge(limit=request.client_max_size, size=request.content_length) from None
-                    except web.RequestPayloadError as exc:
-                        data = exc
-                    _take_body(request, ctx, data, self.definition.parsed_media_types)
+                if early is not None:
+                    _take_body(request, ctx, early[0], self.definition.parsed_media_types, decoded=early[1])
+                elif operation.body_media_types and request.body_exists:  # the only wait: reading a body
+                    _take_body(request, ctx, await _read(request), self.definition.parsed_media_types)
                 elif operation.body_required:
                     _require_body(ctx)
                 reply = self._run(ctx)
@@ -136,7 +135,7 @@ class ApiRuntime:
             request[NOTE] = {"api": self.name, "operation": operation.operation_id if operation else None}
         else:
             note.update(api=self.name, operation=operation.operation_id if operation else None)
-        response = self._finish(reply, entry, request_id)
+        response = self._finish(reply, entry, request_id, request)
         if self.strict and operation is not None:
             problems = _contract_problems(operation, reply, response, ctx)
             if problems:
@@ -144,7 +143,7 @@ class ApiRuntime:
                 self.contract_violations.append(message)
                 log.error("contract violation: %s", message)
                 response = self._finish(self._error_reply(InternalError(ContractViolation(message)), request_id),
-                                        entry, request_id)
+                                        entry, request_id, request)
         return response
 
     def resolve(self, path: str) -> tuple[PathEntry, dict[str, Any]]:
@@ -158,6 +157,23 @@ class ApiRuntime:
             self._resolved.clear()
         self._resolved[path] = (entry, path_params)
         return entry, dict(path_params)
+
+    async def _decode_first(self, request: web.BaseRequest, entry: PathEntry) -> tuple[bytes | Exception, Any]:
+        """Read and decode the body now, raising its error (see ApiDefinition.body_errors_first);
+        the bytes and the decoded value are handed to the operation later."""
+        data = await _read(request)
+        header = request.headers.get("Content-Type", "")
+        media_type = header.split(";", 1)[0].strip().lower()
+        if isinstance(data, Exception):
+            raise MalformedBody(str(data) or data.__class__.__name__, media_type)
+        if not data:
+            return data, _UNDECODED
+        known = set(self.definition.parsed_media_types)
+        for operation in entry.operations.values():
+            known.update(operation.body_media_types)
+        if media_type not in known:
+            raise UnsupportedMediaType(header)
+        return data, _decode(data, media_type, header)
 
     @staticmethod
     def _other_method(request: web.BaseRequest, entry: PathEntry) -> Operation | None:
@@ -175,7 +191,7 @@ class ApiRuntime:
             entry: PathEntry | None = self.router.resolve_path(request.path)[0]
         except EngineError:
             entry = None
-        return self._finish(self._error_reply(InjectedFault(status), request_id), entry, request_id)
+        return self._finish(self._error_reply(InjectedFault(status), request_id), entry, request_id, request)
 
     def _context(self, request: web.BaseRequest, operation: Operation, path_params: dict[str, Any],
                  request_id: str) -> RequestContext:
@@ -201,7 +217,7 @@ class ApiRuntime:
             ctx.validated_body()
         return self.definition.handlers[ctx.operation.operation_id](ctx)
 
-    def _finish(self, reply: Reply, entry: PathEntry | None, request_id: str) -> web.Response:
+    def _finish(self, reply: Reply, entry: PathEntry | None, request_id: str, request: web.BaseRequest) -> web.Response:
         """The HTTP answer: the reply's body and headers on top of the route's precomputed headers."""
         json_headers, bare_headers = self._headers[entry.template if entry is not None else None]
         body = reply.body
@@ -216,7 +232,7 @@ class ApiRuntime:
         if reply.headers:
             response.headers.update(reply.headers)
         if self.definition.finish_response is not None:
-            self.definition.finish_response(response, entry.allowed if entry else None, request_id)
+            self.definition.finish_response(response, entry.allowed if entry else None, request_id, request)
         return response
 
     def _error_reply(self, exc: Exception, request_id: str) -> Reply:
@@ -314,8 +330,21 @@ def _negotiate(request: web.BaseRequest, operation) -> None:
     raise NotAcceptable(accept)
 
 
+_UNDECODED: Any = object()
+
+
+async def _read(request: web.BaseRequest) -> bytes | Exception:
+    """The body bytes, or the error reading them (a Content-Encoding that does not decode)."""
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise BodyTooLarge(limit=request.client_max_size, size=request.content_length) from None
+    except web.RequestPayloadError as exc:
+        return exc
+
+
 def _take_body(request: web.BaseRequest, ctx: RequestContext, data: bytes | Exception,
-               extra_media_types: tuple[str, ...]) -> None:
+               extra_media_types: tuple[str, ...], decoded: Any = _UNDECODED) -> None:
     """Decode a body just read (or the error reading it) into ctx; errors are kept in ctx and
     raised when the body is asked for.
 
@@ -334,7 +363,7 @@ def _take_body(request: web.BaseRequest, ctx: RequestContext, data: bytes | Exce
     try:
         if media_type not in operation.body_media_types and media_type not in extra_media_types:
             raise UnsupportedMediaType(header)
-        ctx._body = _decode(data, media_type, header)
+        ctx._body = _decode(data, media_type, header) if decoded is _UNDECODED else decoded
     except EngineError as exc:
         ctx._body_error = exc
         return

@@ -211,6 +211,26 @@ def long_names_truncated() -> ApiDefinition:
     return api
 
 
+def team_rename_ignored() -> ApiDefinition:
+    """PUT/PATCH on a team answer 200 with the team unchanged."""
+    def unchanged(ctx):
+        team = ctx.state.get_team(ctx.path_params["pk"])
+        return Reply(200, ctx.state.team_json(team))
+
+    return replace(UFDL, handlers={**UFDL.handlers, "teams_update": unchanged, "teams_partial_update": unchanged})
+
+
+def team_reinstate_keeps_deletion() -> ApiDefinition:
+    def noop(ctx):
+        return Reply(200, ctx.state.team_json(ctx.state.get_team(ctx.path_params["pk"])))
+
+    return replace(UFDL, handlers={**UFDL.handlers, "teams_reinstate": noop})
+
+
+def user_delete_does_nothing() -> ApiDefinition:
+    return replace(UFDL, handlers={**UFDL.handlers, "users_destroy": lambda ctx: Reply(204)})
+
+
 def etag_not_checked() -> ApiDefinition:
     def force(ctx):
         ctx.query["force"] = "1"
@@ -245,6 +265,10 @@ VARIANTS: dict[str, Variant] = {
     "pk-reused": Variant(pk_reused, "ufdl", ("ufdl.pk.*",), ("ufdl.pk.never-reused",)),
     "etag-not-checked": Variant(etag_not_checked, "testiny", ("testiny.etag.*",), ("testiny.etag.stale-rejected",)),
     "long-names-truncated": Variant(long_names_truncated, "ufdl", ("ufdl.names.*",), ("ufdl.names.max-length-400",)),
+    "team-rename-ignored": Variant(team_rename_ignored, "ufdl", ("ufdl.teams.*",), ("ufdl.teams.rename",)),
+    "team-reinstate-keeps-deletion": Variant(team_reinstate_keeps_deletion, "ufdl", ("ufdl.teams.*",),
+                                             ("ufdl.teams.reinstate",)),
+    "user-delete-does-nothing": Variant(user_delete_does_nothing, "ufdl", ("ufdl.users.*",), ("ufdl.users.deactivate",)),
 }
 
 
@@ -331,6 +355,25 @@ def real_server_bugs() -> ApiDefinition:
 
     for operation in ("projects_create", "projects_update", "projects_partial_update"):
         api = before(api, operation, huge_team_500)
+
+    def team_hard_delete_500(ctx):  # removes the team (when it can), then fails to write the answer
+        state = ctx.state
+        if ctx.user is None or not ctx.user.is_admin:
+            return  # the admin check comes first
+        team = state.get_team(ctx.path_params["pk"])
+        if state.team_referenced(team):
+            state.destroy_team(team)
+            raise RuntimeError("FOREIGN KEY constraint failed")
+        state.hard_delete_team(team)
+        raise ValueError('"<Team>" needs to have a value for field "id" before this many-to-many relationship')
+
+    def team_reinstate_500(ctx):
+        team = ctx.state.get_team(ctx.path_params["pk"])
+        if not team.active and ctx.state.team_named(team.name) is not None:
+            raise RuntimeError("UNIQUE constraint failed: simple_django_teams_team.name")
+
+    api = before(api, "teams_hard_delete", team_hard_delete_500)
+    api = before(api, "teams_reinstate", team_reinstate_500)
     for operation in ("projects_update", "projects_partial_update", "projects_reinstate", "projects_list"):
         original = api.handlers[operation]
 
@@ -357,6 +400,9 @@ async def options_500(request: web.Request, handler):
 
 
 REAL_SERVER_BUGS = {
+    "ufdl.teams.hard-delete-no-500": "team hard delete -> 500 (after removing the team)",
+    "ufdl.teams.hard-delete-referenced-400": "hard delete of a team with a project -> 500 (after soft-deleting it)",
+    "ufdl.teams.reinstate-duplicate-name-400": "team reinstate onto an active name -> 500",
     "ufdl.list.body-not-object-400": "list body null/number/string -> 500",
     "ufdl.filter.value-type-400": "exact pk 'abc' -> 500",
     "ufdl.order.dotted-field-no-500": "order_by team.name -> 500",
@@ -411,7 +457,8 @@ def serve(app: web.Application):
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = {
-    "ufdl": ["test_ufdl_lifecycle.py", "test_ufdl_filters.py", "test_ufdl_permissions.py", "test_ufdl_protocol.py"],
+    "ufdl": ["test_ufdl_lifecycle.py", "test_ufdl_filters.py", "test_ufdl_permissions.py", "test_ufdl_protocol.py",
+             "test_ufdl_accounts.py"],
     "testiny": ["test_testiny_projects.py", "test_testiny_find.py"],
 }
 

@@ -12,7 +12,6 @@ from ufdl_helpers import (
     ALLOW_MEMBERSHIPS,
     ALLOW_READ,
     ALLOW_SOFT,
-    ALLOW_TEAM,
     ALPHA,
     NOT_PROVIDED,
     ROUTE_NOT_FOUND,
@@ -30,10 +29,13 @@ ROUTES = [
     ("/v1/auth/verify", ALLOW_COLLECTION),
     ("/v1/users/create", ALLOW_COLLECTION),
     ("/v1/users/list", ALLOW_COLLECTION),
-    ("/v1/users/2", ALLOW_READ),
+    ("/v1/users/2", ALLOW_DETAIL),
+    ("/v1/users/alice", ALLOW_READ),
     ("/v1/teams/create", ALLOW_COLLECTION),
     ("/v1/teams/list", ALLOW_COLLECTION),
-    ("/v1/teams/1", ALLOW_TEAM),
+    ("/v1/teams/1", ALLOW_DETAIL),
+    ("/v1/teams/1/reinstate", ALLOW_SOFT),
+    ("/v1/teams/1/hard", ALLOW_SOFT),
     ("/v1/teams/1/memberships", ALLOW_MEMBERSHIPS),
     ("/v1/teams/1/permissions/alice", ALLOW_READ),
     ("/v1/projects/list", ALLOW_COLLECTION),
@@ -108,7 +110,7 @@ async def test_a_pk_with_leading_zeros_resolves_like_the_number(make_mock):
     admin = await token(client)
     check_project(await call(client, "GET", "/v1/projects/001", access=admin), pk=ALPHA, name="Alpha")
     check_project(await call(client, "GET", "/v1/projects/0001/", access=admin), pk=ALPHA)
-    check(await call(client, "GET", "/v1/teams/01", access=admin), 200, allow=ALLOW_TEAM)
+    check(await call(client, "GET", "/v1/teams/01", access=admin), 200, allow=ALLOW_DETAIL)
     check(await call(client, "GET", "/v1/projects/000", access=admin), 404,
           {"detail": "No Project matches the given query."}, allow=ALLOW_DETAIL)
 

@@ -8,9 +8,9 @@ import re
 import pytest
 from ufdl_helpers import (
     ALLOW_COLLECTION,
+    ALLOW_DETAIL,
     ALLOW_MEMBERSHIPS,
     ALLOW_READ,
-    ALLOW_TEAM,
     FORBIDDEN,
     MEMBERSHIP_KEYS,
     NO_TEAM,
@@ -40,7 +40,7 @@ def parse_failure(body, message: str) -> dict:
 
 # -- users ----------------------------------------------------------------------------------------
 
-async def test_admin_creates_a_user_201_in_key_order_without_password(make_mock):
+async def test_admin_creates_a_user_201_in_key_order_without_password_staff_as_asked(make_mock):
     client = await ufdl(make_mock)
     body = {"username": "  frank ", "password": "pw", "first_name": "Frank", "last_name": "Lee",
             "email": "frank@example.com", "is_superuser": True, "is_staff": True, "pk": 99, "foo": 1}
@@ -48,7 +48,7 @@ async def test_admin_creates_a_user_201_in_key_order_without_password(make_mock)
                  allow=ALLOW_COLLECTION, keys=USER_KEYS)
     assert re.fullmatch(TIMESTAMP, user.pop("date_joined"))
     assert user == {"username": "frank", "pk": 8, "last_login": None, "is_superuser": False, "first_name": "Frank",
-                    "last_name": "Lee", "email": "frank@example.com", "is_staff": False, "is_active": True}
+                    "last_name": "Lee", "email": "frank@example.com", "is_staff": True, "is_active": True}
     assert (await tokens(client, "frank", "pw"))["access"]
 
 
@@ -137,12 +137,12 @@ async def test_only_admins_list_users(make_mock):
 
 async def test_retrieve_user_is_admin_only_even_for_oneself(make_mock):
     client = await ufdl(make_mock)
-    user = check(await call(client, "GET", "/v1/users/2", user="admin"), 200, allow=ALLOW_READ, keys=USER_KEYS)
+    user = check(await call(client, "GET", "/v1/users/2", user="admin"), 200, allow=ALLOW_DETAIL, keys=USER_KEYS)
     assert user["username"] == "alice"
-    check(await call(client, "GET", "/v1/users/99", user="admin"), 404, NO_USER, allow=ALLOW_READ)
-    check(await call(client, "GET", "/v1/users/2", user="alice"), 403, FORBIDDEN, allow=ALLOW_READ)
-    check(await call(client, "GET", "/v1/users/99", user="alice"), 403, FORBIDDEN, allow=ALLOW_READ)
-    check(await call(client, "GET", "/v1/users/2"), 401, NOT_PROVIDED, allow=ALLOW_READ)
+    check(await call(client, "GET", "/v1/users/99", user="admin"), 404, NO_USER, allow=ALLOW_DETAIL)
+    check(await call(client, "GET", "/v1/users/2", user="alice"), 403, FORBIDDEN, allow=ALLOW_DETAIL)
+    check(await call(client, "GET", "/v1/users/99", user="alice"), 403, FORBIDDEN, allow=ALLOW_DETAIL)
+    check(await call(client, "GET", "/v1/users/2"), 401, NOT_PROVIDED, allow=ALLOW_DETAIL)
 
 
 # -- teams ----------------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ async def test_team_create_errors_and_permissions(make_mock):
 async def test_the_name_of_a_soft_deleted_team_can_be_reused(make_mock):
     client = await ufdl(make_mock)
     admin = await token(client)
-    check(await call(client, "DELETE", "/v1/teams/2", access=admin), 204, allow=ALLOW_TEAM)
+    check(await call(client, "DELETE", "/v1/teams/2", access=admin), 204, allow=ALLOW_DETAIL)
     check(await call(client, "POST", "/v1/teams/create", access=admin, json_body={"name": "team-b"}), 201)
 
 
@@ -205,20 +205,20 @@ async def test_team_list_hides_soft_deleted_teams_unless_include_inactive_and_fi
 async def test_team_retrieve_for_admins_and_members_of_any_level(make_mock):
     client = await ufdl(make_mock)
     for user in ("admin", "bob", "xena", "alice", "dave"):
-        team = check(await call(client, "GET", "/v1/teams/1", user=user), 200, allow=ALLOW_TEAM, keys=TEAM_KEYS)
+        team = check(await call(client, "GET", "/v1/teams/1", user=user), 200, allow=ALLOW_DETAIL, keys=TEAM_KEYS)
         assert team["members"] == TEAM_A_MEMBERS and team["name"] == "team-a" and team["creator"] == 1
-    check(await call(client, "GET", "/v1/teams/1", user="erin"), 403, FORBIDDEN, allow=ALLOW_TEAM)
-    check(await call(client, "GET", "/v1/teams/2", user="bob"), 403, FORBIDDEN, allow=ALLOW_TEAM)
-    check(await call(client, "GET", "/v1/teams/9", user="admin"), 404, NO_TEAM, allow=ALLOW_TEAM)
+    check(await call(client, "GET", "/v1/teams/1", user="erin"), 403, FORBIDDEN, allow=ALLOW_DETAIL)
+    check(await call(client, "GET", "/v1/teams/2", user="bob"), 403, FORBIDDEN, allow=ALLOW_DETAIL)
+    check(await call(client, "GET", "/v1/teams/9", user="admin"), 404, NO_TEAM, allow=ALLOW_DETAIL)
 
 
 async def test_team_destroy_soft_deletes_it_and_its_memberships_but_not_its_projects(make_mock):
     client = await ufdl(make_mock)
-    check(await call(client, "DELETE", "/v1/teams/1", user="alice"), 403, FORBIDDEN, allow=ALLOW_TEAM)
+    check(await call(client, "DELETE", "/v1/teams/1", user="alice"), 403, FORBIDDEN, allow=ALLOW_DETAIL)
     dave = await token(client, "dave")
-    check(await call(client, "DELETE", "/v1/teams/1", access=dave), 204, allow=ALLOW_TEAM)
+    check(await call(client, "DELETE", "/v1/teams/1", access=dave), 204, allow=ALLOW_DETAIL)
     admin = await token(client)
-    team = check(await call(client, "GET", "/v1/teams/1", access=admin), 200, allow=ALLOW_TEAM)
+    team = check(await call(client, "GET", "/v1/teams/1", access=admin), 200, allow=ALLOW_DETAIL)
     assert team["members"] == [] and re.fullmatch(TIMESTAMP, team["deletion_time"])
     check(await call(client, "DELETE", "/v1/teams/1", access=admin), 204)
     again = check(await call(client, "GET", "/v1/teams/1", access=admin), 200)

@@ -21,7 +21,6 @@ ALLOW_DETAIL = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
 ALLOW_SOFT = "DELETE, OPTIONS"
 ALLOW_MEMBERSHIPS = "PATCH, OPTIONS"
 ALLOW_READ = "GET, HEAD, OPTIONS"
-ALLOW_TEAM = "GET, DELETE, HEAD, OPTIONS"
 
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}

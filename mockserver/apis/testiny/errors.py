@@ -214,6 +214,7 @@ def render_error(error: Exception, request_id: str) -> Reply:
     return Reply(error.status, body)
 
 
-def finish_response(response: web.StreamResponse, allowed: tuple[str, ...] | None, request_id: str) -> None:
+def finish_response(response: web.StreamResponse, allowed: tuple[str, ...] | None, request_id: str,
+                    request: web.BaseRequest) -> None:
     """Every answer carries its request id, the same value as `reqid` in an error body."""
     response.headers[REQUEST_ID_HEADER] = request_id

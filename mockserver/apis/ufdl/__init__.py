@@ -43,6 +43,7 @@ API = ApiDefinition(
     defer_validation=True,  # DRF validates inside the action, after permissions and lookups
     optional_trailing_slash=True,
     parsed_media_types=("application/json", "application/x-www-form-urlencoded", "multipart/form-data"),
+    body_errors_first=True,  # the real server's request logging reads request.data before anything else
     add_arguments=opts.add_arguments,
     options_from_args=opts.options_from_args,
     banner=banner,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...api import NO_BODY, Reply, RequestContext
+from ...errors import MethodNotAllowed
 from . import errors as e
 from . import filters
 from . import serializers as s
@@ -47,6 +48,9 @@ def auth_refresh(ctx: RequestContext) -> Reply:
     claims = _read_token(ctx, "refresh")
     if claims.kind != "refresh":
         raise _token_error("Token has wrong type")
+    user = ctx.state.users.get(claims.user_pk)
+    if user is None or not user.is_active:  # simplejwt checks the user behind a refresh token
+        raise NotAuthenticated(e.NO_ACCOUNT_FOR_TOKEN)
     return Reply(200, {"access": ctx.state.tokens.issue("access", claims.user_pk)})
 
 
@@ -58,27 +62,41 @@ def auth_verify(ctx: RequestContext) -> Reply:
 # -- users --------------------------------------------------------------------------------------
 
 USER_TEXT_FIELDS = {"first_name": 150, "last_name": 150}  # optional, may be blank
+BY_NAME_ALLOW = ("GET", "HEAD", "OPTIONS")  # the real server's get-by-name route: GET only (errors.finish_response)
 
 
-def _username(ctx: RequestContext):
+def _username(ctx: RequestContext, owner: Any = None):
+    """Django's username field: trimmed, 150 characters of letters, digits and @.+-_, unique
+    (case-sensitive; the user being changed may keep its own)."""
     def rule(value: Any) -> str:
         name = s.char_field(value, max_length=150)
         if not s.USERNAME.fullmatch(name):
             raise ValueError([e.BAD_USERNAME])
-        if ctx.state.user_named(name) is not None:
+        holder = ctx.state.user_named(name)
+        if holder is not None and holder is not owner:
             raise ValueError([e.USERNAME_TAKEN])
         return name
     return rule
 
 
-def users_create(ctx: RequestContext) -> Reply:
-    require_admin(ctx)
-    data = s.as_data(ctx.parsed_body())
-    fields = {"username": _username(ctx), "password": _text(128)}
+def _user_fields(ctx: RequestContext, owner: Any = None) -> dict[str, Any]:
+    """The writable fields of the user serializer, in its order (errors are reported in it)."""
+    fields = {"username": _username(ctx, owner), "password": _text(128)}
     for name, size in USER_TEXT_FIELDS.items():
         fields[name] = lambda v, n=size: s.char_field(v, max_length=n, allow_blank=True)
     fields["email"] = s.email_field
-    clean = s.validate(data, fields, partial=False, optional={"first_name", "last_name", "email"})
+    fields["is_staff"] = s.boolean_field
+    fields["is_active"] = s.boolean_field
+    return fields
+
+
+OPTIONAL_USER_FIELDS = {"first_name", "last_name", "email", "is_staff", "is_active"}
+
+
+def users_create(ctx: RequestContext) -> Reply:
+    require_admin(ctx)
+    data = s.as_data(ctx.parsed_body())
+    clean = s.validate(data, _user_fields(ctx), partial=False, optional=OPTIONAL_USER_FIELDS)
     user = ctx.state.create_user(clean.pop("username"), clean.pop("password"), **clean)
     return Reply(201, user.to_json())
 
@@ -89,12 +107,52 @@ def users_list(ctx: RequestContext) -> Reply:
     return Reply(200, [u.to_json() for u in filters.apply(ctx.state.users.values(), spec, ctx.state, "user")])
 
 
-def users_retrieve(ctx: RequestContext) -> Reply:
+def _user_by_pk(ctx: RequestContext, method: str) -> Any:
+    """The user of a pk route, after the view-level admin check; a username there has only GET."""
+    key = ctx.path_params["pk"]
+    if not isinstance(key, int):
+        raise MethodNotAllowed(method, BY_NAME_ALLOW)
     require_admin(ctx)
-    user = ctx.state.users.get(ctx.path_params["pk"])
+    user = ctx.state.users.get(key)
     if user is None:
         raise Detail("No User matches the given query.", 404)
-    return Reply(200, user.to_json())
+    return user
+
+
+def users_retrieve(ctx: RequestContext) -> Reply:
+    key = ctx.path_params["pk"]
+    if isinstance(key, int):
+        return Reply(200, _user_by_pk(ctx, "GET").to_json())
+    if ctx.request.path.endswith("/"):
+        key += "/"  # the get-by-name route has no optional slash: it is part of the name
+    caller = ctx.user  # get-by-name: a user may look up only itself; admins anyone (`[]` for nobody)
+    if caller is None:
+        raise NotAuthenticated()
+    if not caller.is_admin and caller.username != key:
+        raise PermissionDenied()
+    ctx.state.touch_login(caller)
+    found = ctx.state.user_named(key)
+    return Reply(200, [found.to_json()] if found is not None else [])
+
+
+def _change_user(ctx: RequestContext, method: str, partial: bool) -> Reply:
+    user = _user_by_pk(ctx, method)
+    data = s.as_data(ctx.parsed_body())
+    clean = s.validate(data, _user_fields(ctx, user), partial=partial, optional=OPTIONAL_USER_FIELDS)
+    return Reply(200, ctx.state.update_user(user, clean).to_json())
+
+
+def users_update(ctx: RequestContext) -> Reply:
+    return _change_user(ctx, "PUT", partial=False)
+
+
+def users_partial_update(ctx: RequestContext) -> Reply:
+    return _change_user(ctx, "PATCH", partial=True)
+
+
+def users_destroy(ctx: RequestContext) -> Reply:
+    ctx.state.deactivate_user(_user_by_pk(ctx, "DELETE"))
+    return Reply(204)
 
 
 # -- teams --------------------------------------------------------------------------------------
@@ -103,7 +161,7 @@ def teams_create(ctx: RequestContext) -> Reply:
     user = require_admin(ctx)
     clean = s.validate(s.as_data(ctx.parsed_body()), {"name": _text(200)}, partial=False)
     if ctx.state.team_named(clean["name"]) is not None:
-        raise FieldErrors({"name": ["team with this name already exists."]})
+        raise FieldErrors({"name": [e.TEAM_NAME_TAKEN]})
     return Reply(201, ctx.state.team_json(ctx.state.create_team(clean["name"], user.pk)))
 
 
@@ -128,11 +186,43 @@ def teams_retrieve(ctx: RequestContext) -> Reply:
     return Reply(200, ctx.state.team_json(team))
 
 
+def _rename_team(ctx: RequestContext, partial: bool) -> Reply:
+    team = _team(ctx)
+    require_object_level(ctx, team.pk, "A")
+    clean = s.validate(s.as_data(ctx.parsed_body()), {"name": _text(200)}, partial=partial)
+    if "name" in clean:
+        ctx.state.rename_team(team, clean["name"])
+    return Reply(200, ctx.state.team_json(team))
+
+
+def teams_update(ctx: RequestContext) -> Reply:
+    return _rename_team(ctx, partial=False)
+
+
+def teams_partial_update(ctx: RequestContext) -> Reply:
+    return _rename_team(ctx, partial=True)
+
+
 def teams_destroy(ctx: RequestContext) -> Reply:
     team = _team(ctx)
     require_object_level(ctx, team.pk, "A")
     ctx.state.destroy_team(team)
     return Reply(204)
+
+
+def _admin_team(ctx: RequestContext):
+    """Reinstate and hard delete: admin only, checked before the lookup (then 404)."""
+    require_admin(ctx)
+    return _team(ctx)
+
+
+def teams_reinstate(ctx: RequestContext) -> Reply:
+    team = ctx.state.reinstate_team(_admin_team(ctx))
+    return Reply(200, ctx.state.team_json(team))
+
+
+def teams_hard_delete(ctx: RequestContext) -> Reply:
+    return Reply(200, ctx.state.hard_delete_team(_admin_team(ctx)))
 
 
 def _member_user(ctx: RequestContext, username: str):
@@ -186,10 +276,17 @@ HANDLERS = {
     "users_create": users_create,
     "users_list": users_list,
     "users_retrieve": users_retrieve,
+    "users_update": users_update,
+    "users_partial_update": users_partial_update,
+    "users_destroy": users_destroy,
     "teams_create": teams_create,
     "teams_list": teams_list,
     "teams_retrieve": teams_retrieve,
+    "teams_update": teams_update,
+    "teams_partial_update": teams_partial_update,
     "teams_destroy": teams_destroy,
+    "teams_reinstate": teams_reinstate,
+    "teams_hard_delete": teams_hard_delete,
     "teams_memberships": teams_memberships,
     "teams_permissions": teams_permissions,
 }

@@ -42,6 +42,11 @@ BAD_USERNAME = ("Enter a valid username. This value may contain only letters, nu
 USERNAME_TAKEN = "A user with that username already exists."
 BAD_EMAIL = "Enter a valid email address."
 UNIQUE_PROJECT = "UNIQUE constraint failed: ufdl_core_project.name, ufdl_core_project.team_id"
+UNIQUE_TEAM = "UNIQUE constraint failed: simple_django_teams_team.name"  # a reinstate onto a taken name
+TEAM_NAME_TAKEN = "team with this name already exists."
+REFERENCED = "FOREIGN KEY constraint failed"  # a hard delete of a team something refers to
+BAD_BOOLEAN = "Must be a valid boolean."
+NO_ACCOUNT_FOR_TOKEN = "No active account found for the given token."
 
 
 class UfdlError(Exception):
@@ -109,7 +114,7 @@ def render_error(error: Exception, request_id: str) -> Reply:
     if isinstance(error, (RouteNotFound, PathParamInvalid)):
         return Reply(404, {"detail": "Not found."})
     if isinstance(error, MethodNotAllowed):
-        return Reply(405, {"detail": f'Method "{error.method}" not allowed.'})
+        return Reply(405, {"detail": f'Method "{error.method}" not allowed.'}, {"Allow": ", ".join(error.allowed)})
     if isinstance(error, NotAcceptable):
         return Reply(406, {"detail": "Could not satisfy the request Accept header."})
     if isinstance(error, UnsupportedMediaType):
@@ -138,7 +143,21 @@ def response_headers(allowed: tuple[str, ...] | None) -> dict[str, str]:
     return headers
 
 
-def finish_response(response: web.StreamResponse, allowed: tuple[str, ...] | None, request_id: str) -> None:
-    """A 500 comes from Django's handler, outside the view: no `Allow`."""
+USERS_PREFIX = "/v1/users/"
+BY_NAME_ALLOW = "GET, HEAD, OPTIONS"
+
+
+def finish_response(response: web.StreamResponse, allowed: tuple[str, ...] | None, request_id: str,
+                    request: web.BaseRequest) -> None:
+    """A 500 comes from Django's handler, outside the view: no `Allow`. On the users detail route
+    with a username (not all digits) the real server routes to get-by-name, which allows only GET."""
     if response.status == 500:
         response.headers.popall("Allow", None)
+    elif allowed is not None and "PUT" in allowed and request.path.startswith(USERS_PREFIX) and by_name(request.path):
+        response.headers["Allow"] = BY_NAME_ALLOW
+
+
+def by_name(path: str) -> bool:
+    """`/v1/users/<segment>` names a user by username: the segment is not all digits."""
+    segment = path[len(USERS_PREFIX):].rstrip("/")
+    return "/" not in segment and not (segment.isdigit() and segment.isascii())

@@ -169,8 +169,10 @@ def apply(records: Iterable[Any], spec: dict[str, Any], state: Any, model: str =
     orderings = [(resolve(o["field"], state, model), o.get("ascending", True), o.get("nulls_first"))
                  for o in spec.get("order_by", [])]
     include_inactive = spec.get("include_inactive", False)
-    if include_inactive or model == "user":  # users have no deletion time
+    if include_inactive:
         selected = list(records)
+    elif model == "user":  # users are never deleted: a deactivated one is inactive
+        selected = [r for r in records if r.is_active]
     else:
         selected = [r for r in records if r.deletion_time is None]
     for test in tests:

@@ -72,6 +72,23 @@ def email_field(value: Any) -> str:
     return text
 
 
+_TRUE = {"t", "T", "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "1"}
+_FALSE = {"f", "F", "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "0"}
+
+
+def boolean_field(value: Any) -> bool:
+    """DRF's BooleanField: booleans, 0/1 and the usual words (a form sends text)."""
+    if value is None:
+        raise ValueError([e.NULL])
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value in _TRUE | _FALSE:
+        return value in _TRUE
+    raise ValueError([e.BAD_BOOLEAN])
+
+
 def pk_field(value: Any, exists: Callable[[int], bool]) -> int:
     """PrimaryKeyRelatedField: `"1"` and `1.5` resolve like Django's int(); unknown pks are errors."""
     if value is None or value == "":

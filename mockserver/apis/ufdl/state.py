@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import UNIQUE_PROJECT, Detail, NotFound
+from .errors import REFERENCED, TEAM_NAME_TAKEN, UNIQUE_PROJECT, UNIQUE_TEAM, Detail, FieldErrors, NotFound
 from .models import LEVELS, Membership, Project, Team, User, parse_timestamp
 from .options import UfdlOptions
 from .tokens import TokenIssuer
@@ -53,6 +53,19 @@ class UfdlState:
         self._users_by_name[username] = user
         return user
 
+    def update_user(self, user: User, fields: dict[str, Any]) -> User:
+        """Change a user's writable fields (`username` and `password` included)."""
+        if "username" in fields and fields["username"] != user.username:
+            del self._users_by_name[user.username]
+            self._users_by_name[fields["username"]] = user
+        for name, value in fields.items():
+            setattr(user, name, value)
+        return user
+
+    def deactivate_user(self, user: User) -> None:
+        """Users are never removed: DELETE makes one inactive (memberships and records stay)."""
+        user.is_active = False
+
     def user_named(self, username: str) -> User | None:
         return self._users_by_name.get(username)
 
@@ -80,6 +93,36 @@ class UfdlState:
         if team is None:
             raise NotFound("Team")
         return team
+
+    def rename_team(self, team: Team, name: str) -> Team:
+        holder = self.team_named(name)
+        if holder is not None and holder.pk != team.pk:
+            raise FieldErrors({"name": [TEAM_NAME_TAKEN]})
+        team.name = name
+        return team
+
+    def reinstate_team(self, team: Team) -> Team:
+        """Clear `deletion_time`; the memberships deleted with the team stay deleted."""
+        if not team.active:
+            if self.team_named(team.name) is not None:
+                raise Detail(UNIQUE_TEAM)
+            team.deletion_time = None
+        return team
+
+    def team_referenced(self, team: Team) -> bool:
+        """A membership (active or removed) or a project (active or soft-deleted) refers to the team."""
+        return bool(self._by_team.get(team.pk)) or any(m.team == team.pk for m in self.memberships)
+
+    def hard_delete_team(self, team: Team) -> dict[str, Any]:
+        """Soft-delete the team (with its memberships), then remove it if nothing refers to it and
+        answer its JSON with `pk` cleared; otherwise it stays soft-deleted, as the real server
+        leaves it, and the answer is 400."""
+        self.destroy_team(team)
+        if self.team_referenced(team):
+            raise Detail(REFERENCED)
+        del self.teams[team.pk]
+        self._by_team.pop(team.pk, None)
+        return {**self.team_json(team), "pk": None}
 
     def destroy_team(self, team: Team) -> None:
         if team.deletion_time is None:
