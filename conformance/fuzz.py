@@ -248,7 +248,7 @@ def sampled_out(case: Any, op: str, sampled: Mapping[str, int]) -> bool:
 def link_workflow(api: str, schema: Any, *, base_url: Callable[[], str], pool: Any, prepare: Callable[[Any], None],
                   after_call: Callable[[Any, Any], None], check_effects: Callable[[Any, Any], None],
                   excluded: Mapping[str, Mapping[str, str]], stateful_excluded: Mapping[str, str],
-                  advisory: Advisory | None = None) -> type:
+                  advisory: Advisory | None = None, skip: Callable[[Any], bool] | None = None) -> type:
     """A state machine over the spec's links for `api`: every check (minus the operation's
     exclusions and `stateful_excluded`), the suite's request preparation, and `check_effects`
     for what a successful call implies for the next read."""
@@ -269,6 +269,8 @@ def link_workflow(api: str, schema: Any, *, base_url: Callable[[], str], pool: A
         def call(self, case, **kwargs):
             from hypothesis import reject
 
+            if skip is not None and skip(case):
+                reject()  # not sent (e.g. one more account that would stay on a live server)
             try:
                 return case.call(**kwargs)
             except UnsafeRequest:

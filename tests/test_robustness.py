@@ -17,7 +17,9 @@ from mockserver.testing import MockTestServer
 
 UFDL_PATHS = ["/v1/projects/list", "/v1/projects/create", "/v1/projects/1", "/v1/projects/1/hard",
               "/v1/projects/1/reinstate", "/v1/teams/1/memberships", "/v1/auth/obtain", "/v1/users/create",
-              "/v1/projects/99999999999999999999999999", "/v1/projects/-1", "/v1/projects/%00", "/v1/teams/1"]
+              "/v1/projects/99999999999999999999999999", "/v1/projects/-1", "/v1/projects/%00", "/v1/teams/1",
+              "/v1/teams/1/reinstate", "/v1/teams/1/hard", "/v1/teams/2/hard", "/v1/users/1", "/v1/users/2",
+              "/v1/users/admin", "/v1/users/%ff", "/v1/users/a%2Fb", "/v1/teams/1/permissions/admin"]
 TESTINY_PATHS = ["/api/v1/project", "/api/v1/project/1", "/api/v1/project/find", "/api/v1/project/bulk",
                  "/api/v1/project/undelete/1", "/api/v1/project/bulk/undelete", "/api/v1/account/me",
                  "/api/v1/project/99999999999999999999", "/api/v1/project/-5", "/api/v1/project?q=%7B%7D"]
@@ -71,13 +73,16 @@ async def test_thousands_of_malformed_requests_never_get_a_5xx_or_a_dropped_conn
     samples = bodies(rng)
     problems: list[str] = []
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=16)) as session:
+        async with session.post(base + "/v1/auth/obtain", json={"username": "admin", "password": "admin"}) as r:
+            admin = "Bearer " + (await r.json())["access"]  # junk sent as an admin reaches the actions too
+        auth_choices = [*AUTH, admin, admin, admin]
 
         async def one(index: int) -> None:
             method, path = rng.choice(METHODS), rng.choice(paths)
             headers = {}
             if (ctype := rng.choice(CONTENT_TYPES)) is not None:
                 headers["Content-Type"] = ctype
-            if (auth := rng.choice(AUTH)) is not None:
+            if (auth := rng.choice(auth_choices)) is not None:
                 headers["Authorization"] = auth
             if rng.random() < 0.3:
                 headers["X-Api-Key"] = rng.choice(["", "nope", "x" * 300])
@@ -98,6 +103,12 @@ async def test_thousands_of_malformed_requests_never_get_a_5xx_or_a_dropped_conn
 
         for batch in range(20):
             await asyncio.gather(*(one(batch * 100 + i) for i in range(100)))
+        for path in UFDL_PATHS:  # and every route and method as an admin, without a body: the actions run
+            for method in METHODS:
+                async with session.request(method, aiohttp.client.URL(base + path, encoded=True),
+                                           headers={"Authorization": admin}) as response:
+                    if response.status >= 500:
+                        problems.append(f"{method} {path} as admin -> {response.status} {(await response.read())[:200]!r}")
     assert not problems, f"{len(problems)} bad answers, e.g.:\n" + "\n".join(problems[:10])
     async with aiohttp.ClientSession() as session, session.get(base + "/__mock__/health") as alive:
         assert alive.status == 200
