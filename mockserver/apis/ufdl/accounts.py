@@ -258,6 +258,8 @@ def teams_memberships(ctx: RequestContext) -> Reply:
 
 def teams_permissions(ctx: RequestContext) -> Reply:
     username = ctx.path_params["username"]
+    if ctx.request.path.endswith("/"):
+        username += "/"  # the route has no optional slash: it is part of the name (`Bad name 'bob/'`)
     user = ctx.state.user_named(username)
     if user is None:
         raise Detail(f"Bad name '{username}': No user with this username exists")
