@@ -229,3 +229,15 @@ async def test_purge_needs_a_prefix_of_three_characters_or_more(make_mock):
     client = await make_mock(apis=("ufdl",))
     assert (await client.post("/__mock__/purge")).status == 400
     assert (await client.post("/__mock__/purge?prefix=c")).status == 400
+
+
+async def test_a_seed_may_hold_a_soft_deleted_team_and_a_deactivated_user(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    seed = {"ufdl": {"users": [{"username": "gone", "is_active": False}],
+                     "teams": [{"name": "old-team", "deleted": True, "members": [{"username": "admin"}]}]}}
+    assert (await client.post("/__mock__/seed", json=seed)).status == 200
+    state = (await (await client.get("/__mock__/state?api=ufdl")).json())["ufdl"]
+    team = next(t for t in state["teams"] if t["name"] == "old-team")
+    assert team["deletion_time"] is not None and team["members"] == []
+    assert [m["deletion_time"] is not None for m in state["memberships"]] == [True]
+    assert next(u for u in state["users"] if u["username"] == "gone")["is_active"] is False

@@ -273,6 +273,8 @@ class UfdlState:
             team = self.create_team(entry["name"], admin.pk if admin else None)
             for member in entry.get("members", []):
                 self.add_member(team, self._seed_user(member["username"]), member.get("permissions", "R"), team.creator)
+            if entry.get("deleted"):
+                self.destroy_team(team)
         for entry in seed.get("projects", []):
             team = self.team_named(entry["team"]) if isinstance(entry["team"], str) else self.get_team(entry["team"])
             if team is None:
