@@ -68,9 +68,12 @@ def dumps(value: Any) -> bytes:
     if orjson is not None:
         try:
             return orjson.dumps(value)
-        except TypeError:  # ints beyond 64 bits and the like: let the stdlib try
+        except TypeError:  # ints beyond 64 bits, lone surrogates and the like: let the stdlib try
             pass
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: escaped (`"\ud800"`), as JavaScript's JSON.stringify does
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 def dumps_kept(value: Any) -> bytes:

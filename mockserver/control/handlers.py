@@ -34,7 +34,7 @@ def authenticate(ctx: RequestContext) -> None:
     if token is None or ctx.operation.operation_id == "health":
         return
     given = ctx.request.headers.get("X-Mock-Token") or ctx.request.query.get("token") or ""
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")):
         raise ControlError(401, "This control API needs the X-Mock-Token header (or ?token=).")
 
 

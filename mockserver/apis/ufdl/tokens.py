@@ -52,7 +52,7 @@ class TokenIssuer:
             payload = jwt.decode(token, self._secret, algorithms=[ALGORITHM], options={"require": ["exp"]})
         except jwt.ExpiredSignatureError:
             raise TokenError("Token is expired") from None
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, UnicodeError, ValueError):  # also header bytes that are no text
             raise TokenError("Token is invalid") from None
         kind, upk = payload.get("jtt"), payload.get("upk")
         if kind not in self._lifetimes or not isinstance(upk, str) or not upk.isdigit():
