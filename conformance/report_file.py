@@ -29,8 +29,8 @@ def markdown(headers: list[str], stats: dict[str, int], skips: Counter, tail: li
             out += ["None.", ""]
         for rule_id in sorted(rules):
             out += _rule_markdown(rule_id, rules[rule_id], with_curl=status != "advisory")
-    passed = sorted(LEDGER.passed_rules - set().union(*(set(r) for r in grouped.values())) if grouped
-                    else LEDGER.passed_rules)
+    with_findings = {rule_id for rules in grouped.values() for rule_id in rules}
+    passed = sorted(LEDGER.passed_rules - with_findings)
     out += [f"## Passed ({len(passed)})", ""] + [f"- `{name}`" for name in passed] + [""]
     if skips:
         out += ["## Skipped", ""] + [f"- {count} x {reason}" for reason, count in sorted(skips.items())] + [""]

@@ -111,7 +111,6 @@ def record(finding: Finding) -> None:
 @dataclass
 class Deviations:
     entries: dict[str, str] = field(default_factory=dict)
-    used: set[str] = field(default_factory=set)
 
     def load(self, path: Path | None) -> None:
         if path is None:
@@ -216,7 +215,6 @@ def finish_report(item: pytest.Item, call: pytest.CallInfo, rep: pytest.TestRepo
         matched = DEVIATIONS.match(finding, item.nodeid)
         if matched:
             finding.status, finding.deviation, finding.reason = "deviation", matched[0], matched[1]
-            DEVIATIONS.used.add(matched[0])
         elif advisory_marker and live:
             finding.status, finding.reason = "advisory", advisory_marker.args[0]
     rep.conformance = {"rule": rule_id, "label": label, "findings": [asdict(f) for f in findings]}
@@ -323,7 +321,7 @@ def summary_lines(header: list[str], stats: dict[str, int], skips: Counter, tail
         lines.append("ERRORS (the test itself failed; not a finding of a rule):")
         for nodeid, text in LEDGER.errors:
             lines.append(f"  {nodeid}: {text[:300]}")
-    unused = sorted(set(DEVIATIONS.entries) - LEDGER.deviation_keys_used - DEVIATIONS.used)
+    unused = sorted(set(DEVIATIONS.entries) - LEDGER.deviation_keys_used)
     no_longer = sorted(k for k in unused if k in LEDGER.passed_rules)
     if no_longer:
         lines.append("DEVIATIONS NO LONGER NEEDED (the rule passed): " + ", ".join(no_longer))

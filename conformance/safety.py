@@ -22,6 +22,7 @@ back is counted and listed in the summary.
 from __future__ import annotations
 
 import email.parser
+import functools
 import json
 import math
 import re
@@ -275,7 +276,7 @@ def _refers_to_own(p: Policy, request: WireRequest) -> bool:
 
 def references(p: Policy, request: WireRequest) -> Iterable[tuple[str, str, Any, str]]:
     """(kind, role, value, where) of everything in the request that could name a record."""
-    literals = _literal_segments(p.api)
+    literals = literal_segments(p.api)
     in_collection = False
     named = _template_params(request)
     for prefix, kind in p.collections.items():
@@ -318,16 +319,12 @@ def _template_params(request: WireRequest) -> dict[int, str]:
     return {i: part[1:-1] for i, part in enumerate(request.template.split("/")) if part.startswith("{")}
 
 
-_literals_cache: dict[str, frozenset[str]] = {}
+@functools.cache
+def literal_segments(api: str) -> frozenset[str]:
+    """The fixed words of the API's spec paths (`list`, `hard`, ...): never an id."""
+    from .target import spec_document
 
-
-def _literal_segments(api: str) -> frozenset[str]:
-    if api not in _literals_cache:
-        from .target import spec_document
-
-        words = {s for template in spec_document(api)["paths"] for s in template.split("/") if s and "{" not in s}
-        _literals_cache[api] = frozenset(words)
-    return _literals_cache[api]
+    return frozenset(s for template in spec_document(api)["paths"] for s in template.split("/") if s and "{" not in s)
 
 
 # -- decoding what goes on the wire -------------------------------------------------------------

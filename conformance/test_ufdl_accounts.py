@@ -23,6 +23,14 @@ def team_of(w, label: str) -> dict:
     return w.client.expect(response, 200)
 
 
+def team_with_member(w, label: str, level: str):
+    """A team of the run and a user of the run who is a member with `level`."""
+    team = team_of(w, label)
+    member = w.new_user(f"{label}-member")
+    w.add_member(team["pk"], member, level)
+    return team, member
+
+
 # -- teams -----------------------------------------------------------------------------------------
 
 @rule("ufdl.teams.rename")
@@ -63,9 +71,7 @@ def test_only_team_admins_rename_or_delete_a_team(ufdl_members):
 @rule("ufdl.teams.soft-delete-ends-memberships")
 def test_soft_deleting_a_team_ends_its_memberships(w):
     c = w.client
-    team = team_of(w, "softdel")
-    member = w.new_user("softdel-member")
-    w.add_member(team["pk"], member, "W")
+    team, member = team_with_member(w, "softdel", "W")
     project = w.create_project("in-softdel", team["pk"])
     c.expect(c.delete(f"/v1/teams/{team['pk']}"), 204)
     read = c.get(f"/v1/teams/{team['pk']}")
@@ -82,9 +88,7 @@ def test_soft_deleting_a_team_ends_its_memberships(w):
 @rule("ufdl.teams.reinstate")
 def test_reinstate_clears_deletion_time_without_bringing_members_back(w):
     c = w.client
-    team = team_of(w, "reinstate")
-    member = w.new_user("reinstate-member")
-    w.add_member(team["pk"], member, "R")
+    team, _ = team_with_member(w, "reinstate", "R")
     c.expect(c.delete(f"/v1/teams/{team['pk']}"), 204)
     response = c.delete(f"/v1/teams/{team['pk']}/reinstate")
     body = c.expect(response, 200)

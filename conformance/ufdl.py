@@ -288,11 +288,12 @@ def cleanup() -> list[str]:
         # the real server removes a team and then answers 500 (#12); one with memberships, even
         # removed ones, it refuses (500, FOREIGN KEY constraint failed): it stays soft-deleted
         answer = client.delete(f"/v1/teams/{pk}/hard")
-        if client.get(f"/v1/teams/{pk}").status_code == 404:
+        read = client.get(f"/v1/teams/{pk}")
+        if read.status_code == 404:
             teams_hard += 1
             continue
         refused[answer.status_code] += 1
-        team = client.get(f"/v1/teams/{pk}").json()
+        team = read.json()
         for member in team.get("members", []) if isinstance(team, dict) else []:
             client.patch(f"/v1/teams/{pk}/memberships", json={"username": member.get("username"), "method": "remove"})
         teams_soft += client.delete(f"/v1/teams/{pk}").status_code == 204

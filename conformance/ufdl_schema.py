@@ -355,7 +355,7 @@ def classify(case: Any, response: Any, checks: list[str]) -> str | None:
     if op == "projects_create" and (primary == "ignored_auth" or (status >= 500 and _anonymous(request))):
         return "ufdl.auth.anonymous-create-401"
     segment = _pk_segment(request)
-    literals = safety._literal_segments(ufdl.API)
+    literals = safety.literal_segments(ufdl.API)
     if segment and segment not in literals and not re.fullmatch(r"[0-9]+", segment):
         if status == 404 and "json" not in (response.headers.get("content-type") or [""])[0]:
             return "ufdl.pk.non-numeric-json-404"

@@ -67,6 +67,9 @@ class ApiRuntime:
         self._id_prefix = secrets.token_hex(4)
         self._id_counter = itertools.count(1)
         self._headers = _header_blocks(self.router, definition, common_headers or {})
+        # per path: the media types its operations decode (for ApiDefinition.body_errors_first)
+        self._decoded_types = {entry.template: frozenset(definition.parsed_media_types).union(
+            *(op.body_media_types for op in entry.operations.values())) for entry in self.router.entries}
         self._resolved: dict[str, tuple[PathEntry, dict[str, Any]]] = {}  # path -> route and coerced parameters
         self._acceptable: set[tuple[str, str]] = set()  # (operationId, Accept) pairs that passed negotiation
 
@@ -168,10 +171,7 @@ class ApiRuntime:
             raise MalformedBody(str(data) or data.__class__.__name__, media_type)
         if not data:
             return data, _UNDECODED
-        known = set(self.definition.parsed_media_types)
-        for operation in entry.operations.values():
-            known.update(operation.body_media_types)
-        if media_type not in known:
+        if media_type not in self._decoded_types[entry.template]:
             raise UnsupportedMediaType(header)
         return data, _decode(data, media_type, header)
 

@@ -10,7 +10,7 @@ from . import errors as e
 from . import filters
 from . import serializers as s
 from .access import require_admin, require_object_level, require_user
-from .errors import Detail, FieldErrors, NotAuthenticated, PermissionDenied, schema_failure
+from .errors import BY_NAME_ALLOW, Detail, FieldErrors, NotAuthenticated, PermissionDenied, schema_failure
 from .tokens import TokenError
 
 NO_ACCOUNT = "No active account found with the given credentials"
@@ -62,7 +62,6 @@ def auth_verify(ctx: RequestContext) -> Reply:
 # -- users --------------------------------------------------------------------------------------
 
 USER_TEXT_FIELDS = {"first_name": 150, "last_name": 150}  # optional, may be blank
-BY_NAME_ALLOW = ("GET", "HEAD", "OPTIONS")  # the real server's get-by-name route: GET only (errors.finish_response)
 
 
 def _username(ctx: RequestContext, owner: Any = None):
@@ -107,6 +106,12 @@ def users_list(ctx: RequestContext) -> Reply:
     return Reply(200, [u.to_json() for u in filters.apply(ctx.state.users.values(), spec, ctx.state, "user")])
 
 
+def _name_in_path(ctx: RequestContext, name: str) -> str:
+    """A name at the end of a path: the real routes that take one (get-by-name, permissions) have
+    no optional trailing slash, so a slash there is part of the name (`Bad name 'bob/'`)."""
+    return name + "/" if ctx.request.path.endswith("/") else name
+
+
 def _user_by_pk(ctx: RequestContext, method: str) -> Any:
     """The user of a pk route, after the view-level admin check; a username there has only GET."""
     key = ctx.path_params["pk"]
@@ -123,8 +128,7 @@ def users_retrieve(ctx: RequestContext) -> Reply:
     key = ctx.path_params["pk"]
     if isinstance(key, int):
         return Reply(200, _user_by_pk(ctx, "GET").to_json())
-    if ctx.request.path.endswith("/"):
-        key += "/"  # the get-by-name route has no optional slash: it is part of the name
+    key = _name_in_path(ctx, key)
     caller = ctx.user  # get-by-name: a user may look up only itself; admins anyone (`[]` for nobody)
     if caller is None:
         raise NotAuthenticated()
@@ -257,9 +261,7 @@ def teams_memberships(ctx: RequestContext) -> Reply:
 
 
 def teams_permissions(ctx: RequestContext) -> Reply:
-    username = ctx.path_params["username"]
-    if ctx.request.path.endswith("/"):
-        username += "/"  # the route has no optional slash: it is part of the name (`Bad name 'bob/'`)
+    username = _name_in_path(ctx, ctx.path_params["username"])
     user = ctx.state.user_named(username)
     if user is None:
         raise Detail(f"Bad name '{username}': No user with this username exists")

@@ -144,7 +144,7 @@ def response_headers(allowed: tuple[str, ...] | None) -> dict[str, str]:
 
 
 USERS_PREFIX = "/v1/users/"
-BY_NAME_ALLOW = "GET, HEAD, OPTIONS"
+BY_NAME_ALLOW = ("GET", "HEAD", "OPTIONS")  # the real server's get-by-name route: GET only
 
 
 def finish_response(response: web.StreamResponse, allowed: tuple[str, ...] | None, request_id: str,
@@ -154,7 +154,7 @@ def finish_response(response: web.StreamResponse, allowed: tuple[str, ...] | Non
     if response.status == 500:
         response.headers.popall("Allow", None)
     elif allowed is not None and "PUT" in allowed and request.path.startswith(USERS_PREFIX) and by_name(request.path):
-        response.headers["Allow"] = BY_NAME_ALLOW
+        response.headers["Allow"] = ", ".join(BY_NAME_ALLOW)
 
 
 def by_name(path: str) -> bool:
