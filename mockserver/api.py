@@ -8,12 +8,13 @@ operationId, a factory for its state, an authenticator and an error renderer. Ha
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from .changes import ChangeLog
 from .errors import MalformedBody, RequestInvalid, UnsupportedMediaType
 from .spec import Operation
 from .validation import Violation
@@ -105,6 +106,34 @@ class RequestContext:
 
 Handler = Callable[[RequestContext], "Reply | Awaitable[Reply]"]
 
+# a stored form of a state: rows per kind of record (as `ApiState.row` gives them) and its meta
+Tables = Mapping[str, list[dict[str, Any]]]
+
+
+class ApiState(Protocol):
+    """What the engine needs of an API's state: to show it, save it change by change, seed it and
+    purge it. `restore` (on ApiDefinition) is the way back from the stored form."""
+
+    changes: ChangeLog  # every record written or removed is noted here (by kind and key)
+
+    def dump(self) -> dict[str, Any]:
+        """The state as JSON, for people (the control API's /state and the dashboard)."""
+
+    def records(self) -> Iterable[tuple[str, Any, Any]]:
+        """Every record as (kind, key, record): what a complete save writes."""
+
+    def row(self, kind: str, record: Any) -> dict[str, Any]:
+        """A record as stored: plain JSON that `restore` turns back into the same record."""
+
+    def meta(self) -> dict[str, Any]:
+        """The small rest of the state (counters, signing keys), saved with every change."""
+
+    def merge_seed(self, seed: Mapping[str, Any]) -> None:
+        """Add a seed section's records to the state."""
+
+    def purge(self, prefix: str) -> dict[str, int]:
+        """Remove for good the records named with `prefix`; the count removed per kind."""
+
 
 @dataclass(frozen=True)
 class ApiDefinition:
@@ -135,13 +164,10 @@ class ApiDefinition:
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
     options_from_args: Callable[[argparse.Namespace], Any] | None = None
     banner: Callable[[Any, str], list[str]] | None = None  # (runtime, base url) -> start-up lines
-    dump_state: Callable[[Any], Any] | None = None  # the state as JSON, for people (control API)
-    snapshot: Callable[[Any], Any] | None = None  # the complete state as JSON, for --state-file
-    restore: Callable[[Any, Any], Any] | None = None  # (options, snapshot) -> state
-    merge_seed: Callable[[Any, Any], None] | None = None  # (state, seed): add a seed's records
-    purge: Callable[[Any, str], dict[str, int]] | None = None  # (state, prefix): drop records so named
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    # (options, tables, meta) -> the state they were saved from; None: the state (an ApiState
+    # otherwise) cannot be persisted
+    restore: Callable[[Any, Tables, dict[str, Any]], Any] | None = None
 
 
-__all__ = ["NO_BODY", "ApiDefinition", "FormBody", "Handler", "MalformedBody", "Reply", "RequestContext",
-           "UnsupportedMediaType"]
+__all__ = ["NO_BODY", "ApiDefinition", "ApiState", "FormBody", "Handler", "MalformedBody", "Reply", "RequestContext",
+           "Tables", "UnsupportedMediaType"]

@@ -1,86 +1,163 @@
-"""`--state-file`: the state of every API saved as JSON after changes and loaded at start.
+"""`--state-file`: the state of every API in an SQLite database, saved change by change.
 
-Writes are atomic (a temporary file in the same directory, flushed and fsynced, then renamed over
-the old one), so a crash or a kill during a write never leaves a half-written file behind.
+The layout (schema version `SCHEMA_VERSION`, in `PRAGMA user_version`; the file is marked as ours
+by `PRAGMA application_id`):
+
+    records(api, kind, key, data)   one row per record: data is the record's JSON (ApiState.row)
+    meta(api, data)                 per API: its counters and keys as JSON (ApiState.meta)
+
+After every request that changed an API's state, exactly the records it changed are written and
+committed — before the answer is sent — so a save costs O(change), never O(state). The database
+runs in WAL mode with `synchronous=NORMAL`: a committed change survives the process being killed
+at any moment (SIGKILL included); only a power failure may roll back the last commits.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import os
-import tempfile
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from . import jsonio
 
 log = logging.getLogger("mockserver")
-FORMAT_VERSION = 1
+
+APPLICATION_ID = 0x4D4F434B  # "MOCK"
+SCHEMA_VERSION = 2  # 1 was the whole state as one JSON document (mockserver 0.1)
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SCHEMA = """
+CREATE TABLE records (api TEXT NOT NULL, kind TEXT NOT NULL, key NOT NULL, data BLOB NOT NULL,
+                      PRIMARY KEY (api, kind, key)) WITHOUT ROWID;
+CREATE TABLE meta (api TEXT PRIMARY KEY, data BLOB NOT NULL);
+"""
 
 
 class StateFileError(ValueError):
-    pass
+    """The state file cannot be used (another kind of file, another schema version, unreadable)."""
 
 
-class StateFile:
-    def __init__(self, path: Path, delay: float = 0.2) -> None:
+class SaveFailed(RuntimeError):
+    """A change could not be written (disk full, file removed...): it is kept and retried."""
+
+
+class StateDatabase:
+    """The state file of one mock: opened (or created) at start, closed at shutdown."""
+
+    def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.delay = delay
-        self._pending: asyncio.TimerHandle | None = None
-        self._runtimes: list[Any] = []
-
-    def attach(self, runtimes: list[Any]) -> None:
-        self._runtimes = runtimes
-
-    def load_into(self, runtimes: list[Any]) -> bool:
-        """Restore each API saved in the file; False when there is no file yet."""
-        if not self.path.exists():
-            return False
+        _check_kind(self.path)
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise StateFileError(f"{self.path}: cannot read the state file: {exc}") from None
-        if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
-            raise StateFileError(f"{self.path}: not a mockserver state file (version {FORMAT_VERSION})")
-        for runtime in runtimes:
-            if runtime.name in data.get("apis", {}):
-                runtime.restore(data["apis"][runtime.name])
-        return True
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._open()
+        except sqlite3.DatabaseError as exc:
+            raise StateFileError(f"{self.path}: cannot open the state file: {exc}") from None
 
-    def changed(self) -> None:
-        """Note a change; the file is written shortly after (changes in a burst are written once)."""
-        if self._pending is None:
-            loop = asyncio.get_running_loop()
-            self._pending = loop.call_later(self.delay, self._flush)
+    def _open(self) -> None:
+        db = self._db
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if application_id == 0 and version == 0 and not tables:  # a new (empty) database
+            db.executescript(f"BEGIN; {SCHEMA} PRAGMA application_id = {APPLICATION_ID}; "
+                             f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        elif application_id != APPLICATION_ID:
+            raise StateFileError(f"{self.path}: an SQLite database, but not a mockserver state file")
+        elif version != SCHEMA_VERSION:
+            raise StateFileError(f"{self.path}: a mockserver state file of schema version {version}; this "
+                                 f"mockserver reads version {SCHEMA_VERSION} only")
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")  # durable across a killed process in WAL mode
 
-    def _flush(self) -> None:
-        self._pending = None
+    # -- loading -------------------------------------------------------------------------------
+
+    def apis(self) -> set[str]:
+        """The APIs this file holds a state for."""
+        return {row[0] for row in self._db.execute("SELECT api FROM meta")}
+
+    def load(self, api: str) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+        """An API's stored records by kind, and its meta."""
+        tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        loads = jsonio.loads
+        for kind, data in self._db.execute("SELECT kind, data FROM records WHERE api = ? ORDER BY kind, key", (api,)):
+            tables[kind].append(loads(data))
+        row = self._db.execute("SELECT data FROM meta WHERE api = ?", (api,)).fetchone()
+        return dict(tables), (loads(row[0]) if row else {})
+
+    # -- saving --------------------------------------------------------------------------------
+
+    def save_changes(self, api: str, state: Any) -> None:
+        """Write the records `state.changes` lists, and its meta, in one transaction."""
+        dirty = state.changes.drain()
+        if not dirty:
+            return
+        upserts, deletes = [], []
+        for (kind, key), record in dirty.items():
+            if record is None:
+                deletes.append((api, kind, key))
+            else:
+                upserts.append((api, kind, key, jsonio.dumps(state.row(kind, record))))
         try:
-            self.save()
-        except OSError as exc:
-            log.error("could not write the state file %s: %s", self.path, exc)
+            self._write(api, state, upserts, deletes)
+        except sqlite3.Error as exc:
+            state.changes.give_back(dirty)
+            raise SaveFailed(f"could not write the state file {self.path}: {exc}") from exc
 
-    def save(self) -> None:
-        document = {"version": FORMAT_VERSION, "apis": {r.name: r.snapshot() for r in self._runtimes}}
-        payload = jsonio.dumps(document)
-        directory = self.path.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+    def save_all(self, api: str, state: Any) -> None:
+        """Replace everything stored for `api` with `state` (after a reset, a seed or a restore)."""
+        state.changes.drain()
+        rows = ((api, kind, key, jsonio.dumps(state.row(kind, record))) for kind, key, record in state.records())
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            self._write(api, state, rows, (), replace=True)
+        except sqlite3.Error as exc:
+            raise SaveFailed(f"could not write the state file {self.path}: {exc}") from exc
+
+    def _write(self, api: str, state: Any, upserts: Iterable[tuple], deletes: Iterable[tuple], *,
+               replace: bool = False) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if replace:
+                db.execute("DELETE FROM records WHERE api = ?", (api,))
+            db.executemany("DELETE FROM records WHERE api = ? AND kind = ? AND key = ?", deletes)
+            db.executemany("INSERT OR REPLACE INTO records (api, kind, key, data) VALUES (?, ?, ?, ?)", upserts)
+            db.execute("INSERT OR REPLACE INTO meta (api, data) VALUES (?, ?)", (api, jsonio.dumps(state.meta())))
+            db.execute("COMMIT")
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
 
     def close(self) -> None:
-        """Write any pending change now (at shutdown)."""
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
-            self.save()
+        self._db.close()
+
+
+def _check_kind(path: Path) -> None:
+    """Refuse, with a clear message, a file that is not an SQLite database (e.g. a JSON state file
+    of mockserver 0.1), before SQLite says 'file is not a database'."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StateFileError(f"{path}: cannot read the state file: {exc.strerror}") from None
+    if not head or head == SQLITE_MAGIC:
+        return
+    if head.lstrip()[:1] == b"{":
+        raise StateFileError(f"{path}: a JSON state file of mockserver 0.1 (schema version 1); this mockserver "
+                             f"keeps its state in an SQLite database (schema version {SCHEMA_VERSION}): "
+                             f"pass another --state-file path, or move this file away")
+    raise StateFileError(f"{path}: not a mockserver state file (not an SQLite database)")
+
+
+def stored_form(state: Any) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """What a save of `state` writes, in memory and through JSON: its rows by kind, and its meta
+    (`ApiDefinition.restore` takes both back)."""
+    tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for kind, _key, record in state.records():
+        tables[kind].append(jsonio.loads(jsonio.dumps(state.row(kind, record))))
+    return dict(tables), jsonio.loads(jsonio.dumps(state.meta()))

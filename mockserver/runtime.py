@@ -62,7 +62,9 @@ class ApiRuntime:
         _check_handlers(definition, self.spec)
         self.router = Router(self.spec, optional_trailing_slash=definition.optional_trailing_slash)
         self.seed = seed
-        self.state = definition.create_state(self.options, seed)
+        self.persisted = False  # True: every change of the state is noted for the state file
+        self.state: Any = None
+        self._adopt(definition.create_state(self.options, seed))
         self.contract_violations: list[str] = []
         self._id_prefix = secrets.token_hex(4)
         self._id_counter = itertools.count(1)
@@ -77,25 +79,36 @@ class ApiRuntime:
     def base_path(self) -> str:
         return self.spec.base_path
 
+    @property
+    def persistable(self) -> bool:
+        return self.definition.restore is not None
+
+    def _adopt(self, state: Any) -> None:
+        self.state = state
+        if self.persisted:
+            state.changes.enabled = True
+
+    def persist(self) -> None:
+        """From now on, note every change of the state (the service saves them after each request)."""
+        self.persisted = True
+        self.state.changes.enabled = True
+
     def reset(self, seed: Any = None) -> None:
         """Replace the state with a fresh one built from `seed` (default: the start-up seed)."""
-        self.state = self.definition.create_state(self.options, self.seed if seed is None else seed)
+        self._adopt(self.definition.create_state(self.options, self.seed if seed is None else seed))
 
     def merge(self, seed: Any) -> None:
         """Add a seed's records to the current state."""
-        if self.definition.merge_seed is None:
+        merge = getattr(self.state, "merge_seed", None)
+        if merge is None:
             raise ValueError(f"{self.name} cannot merge seeds; load with mode=replace")
-        self.definition.merge_seed(self.state, seed)
+        merge(seed)
 
-    def snapshot(self) -> Any:
-        if self.definition.snapshot is None:
-            raise ValueError(f"{self.name} does not support --state-file")
-        return self.definition.snapshot(self.state)
-
-    def restore(self, snapshot: Any) -> None:
+    def restore(self, tables: Any, meta: dict[str, Any]) -> None:
+        """Replace the state with the one stored as `tables` and `meta` (see ApiState)."""
         if self.definition.restore is None:
             raise ValueError(f"{self.name} does not support --state-file")
-        self.state = self.definition.restore(self.options, snapshot)
+        self._adopt(self.definition.restore(self.options, tables, meta))
 
     def new_request_id(self) -> str:
         """Unique per request and process: a random prefix per runtime and a counter."""

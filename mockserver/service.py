@@ -24,7 +24,7 @@ from . import apis as api_registry
 from .api import ApiDefinition
 from .config import MockConfig
 from .control import CONTROL_PREFIX, ControlPlane, control_definition
-from .persistence import StateFile
+from .persistence import SaveFailed, StateDatabase
 from .runtime import NOTE, ApiRuntime
 from .seeding import demo_seed, load_seed_file
 
@@ -35,7 +35,6 @@ CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Api-Key, X-Mock-Tok
 # what every answer carries: any origin may call the mock and read these headers
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*",
                 "Access-Control-Expose-Headers": "Allow, WWW-Authenticate, X-Request-Id"}
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
@@ -66,9 +65,7 @@ class MockService:
         self.runtimes = build_runtimes(config, definitions, seeds)
         self.plane = ControlPlane(token=config.control_token, runtimes=self.runtimes)
         if config.state_file is not None:
-            self.plane.state_file = StateFile(config.state_file)
-            self.plane.state_file.attach(self.runtimes)
-            self.plane.state_file.load_into(self.runtimes)
+            self.plane.store = open_state_file(config.state_file, self.runtimes)
         self.control: ApiRuntime | None = None
         if config.control:
             self.control = ApiRuntime(control_definition(self.plane), strict=config.strict,
@@ -88,9 +85,10 @@ class MockService:
                                client_max_size=self.config.max_body_bytes)
 
     def close(self) -> None:
-        """Write the state file one last time (on shutdown)."""
-        if self.plane.state_file is not None:
-            self.plane.state_file.close()
+        """Close the state file (everything is saved already: each change when it was made)."""
+        if self.plane.store is not None:
+            self.plane.store.close()
+            self.plane.store = None
 
     def runtime_for(self, path: str) -> ApiRuntime | None:
         for runtime in self.runtimes:
@@ -121,6 +119,8 @@ class MockService:
                     for runtime in self.runtimes:
                         if runtime.router.owns(path):
                             response = await runtime.handle(request, path)
+                            if runtime.persisted and runtime.state.changes:
+                                response = self._save(runtime, response)
                             break
                     else:
                         response = self._not_mounted()
@@ -138,10 +138,17 @@ class MockService:
             # the body only if a handler read it (request._read_bytes stays None otherwise)
             plane.journal.record(method, path, request.query_string, response.status, elapsed,
                                  request._read_bytes, request.get(NOTE))
-            if plane.state_file is not None and response.status < 400 and method not in SAFE_METHODS:
-                plane.state_file.changed()
         if self.config.access_log:
             access_log.info("%s %s %s %.1fms", method, request.path_qs, response.status, elapsed)
+        return response
+
+    def _save(self, runtime: ApiRuntime, response: web.StreamResponse) -> web.StreamResponse:
+        """Commit what the request changed before its answer goes out; if that fails, say so."""
+        try:
+            self.plane.store.save_changes(runtime.name, runtime.state)
+        except SaveFailed as exc:
+            log.error("%s", exc)
+            return _json(503, {"detail": f"The mock could not save this change to its state file: {exc.__cause__}"})
         return response
 
     def _not_mounted(self) -> web.Response:
@@ -166,6 +173,22 @@ class MockService:
                 return _json(rule.status, {"detail": "Fault injected by the mock."})
             return runtime.fault_response(request, rule.status)
         return None
+
+
+def open_state_file(path: Any, runtimes: list[ApiRuntime]) -> StateDatabase:
+    """Open (or create) the state file: APIs it holds are restored from it, the others are saved
+    into it as they start; from then on every change is saved."""
+    store = StateDatabase(path)
+    stored = store.apis()
+    for runtime in runtimes:
+        if not runtime.persistable:
+            continue
+        if runtime.name in stored:
+            runtime.restore(*store.load(runtime.name))
+        else:
+            store.save_all(runtime.name, runtime.state)
+        runtime.persist()
+    return store
 
 
 def request_path(request: web.BaseRequest) -> str:

@@ -422,8 +422,8 @@ REAL_SERVER_BUGS = {
 
 # -- serving --------------------------------------------------------------------------------------
 
-def build_app(definitions: list[ApiDefinition], middlewares: tuple = ()) -> web.Application:
-    app = create_app(MockConfig(demo_data=False, access_log=False), definitions=definitions)
+def build_app(definitions: list[ApiDefinition], middlewares: tuple = (), **settings) -> web.Application:
+    app = create_app(MockConfig(demo_data=False, access_log=False, **settings), definitions=definitions)
     for middleware in middlewares:
         app.middlewares.insert(0, middleware)
     return app

@@ -18,6 +18,8 @@ from broken_variants import ROOT, build_app, serve
 
 from mockserver.apis.testiny import API as TESTINY
 from mockserver.apis.ufdl import API as UFDL
+from mockserver.keys import RUNTIMES
+from mockserver.persistence import StateDatabase, stored_form
 
 KEY = {"X-Api-Key": "testiny-mock-demo-key"}
 
@@ -80,6 +82,40 @@ class Recorder:
         return response
 
 
+class PersistenceCheck:
+    """After every `every`-th request that may have changed something: the state file holds exactly
+    what memory holds (so no write path forgets to note a change; a forgotten one stays visible
+    until the record is written again). Each check costs O(state), hence the sampling."""
+
+    every = 40
+
+    def __init__(self, path) -> None:
+        self.path = path
+        self.runtimes: list = []
+        self.mismatches: list[str] = []
+        self.checked = self.writes = 0
+        self._db: StateDatabase | None = None
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler):
+        response = await handler(request)
+        if request.method not in READS and len(self.mismatches) < 5:
+            self.writes += 1
+            if self.writes % self.every:
+                return response
+            self._db = self._db or StateDatabase(self.path)
+            self.checked += 1
+            for runtime in self.runtimes:
+                if _comparable(stored_form(runtime.state)) != _comparable(self._db.load(runtime.name)):
+                    self.mismatches.append(f"{request.method} {request.path} -> {response.status}: {runtime.name}")
+        return response
+
+
+def _comparable(form) -> tuple:
+    tables, meta = form
+    return {kind: sorted(json.dumps(row, sort_keys=True) for row in rows) for kind, rows in tables.items() if rows}, meta
+
+
 READS = {"GET", "HEAD", "OPTIONS", "TRACE"}  # the safe methods of RFC 9110
 READ_POSTS = {"/v1/projects/list", "/v1/teams/list", "/v1/users/list", "/v1/auth/obtain", "/v1/auth/refresh",
               "/v1/auth/verify", "/api/v1/project/find"}
@@ -140,13 +176,20 @@ def run_whole_suite(url: str, tmp_path, *options: str) -> subprocess.CompletedPr
 
 
 def test_the_whole_suite_leaves_records_of_others_untouched(tmp_path):
-    recorder = Recorder()
-    with serve(build_app([UFDL, TESTINY], middlewares=(recorder.middleware,))) as url:
+    """Also: with a state file, every change the whole suite made (each operation of both APIs,
+    bad input included) is in the database exactly as in memory."""
+    recorder, persisted = Recorder(), PersistenceCheck(tmp_path / "state.db")
+    app = build_app([UFDL, TESTINY], middlewares=(persisted.middleware, recorder.middleware),
+                    state_file=tmp_path / "state.db")
+    persisted.runtimes = app[RUNTIMES]
+    with serve(app) as url:
         foreign = seed_foreign_records(url)
         before = foreign_state(url, foreign)
         seeded = len(recorder.requests)
         done = run_whole_suite(url, tmp_path, "--allow-create-accounts")
         after = foreign_state(url, foreign)
+    assert persisted.mismatches == [], "the state file differs from memory after these requests"
+    assert persisted.checked > 100  # about 180
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
     assert "the server holds nothing of this run" in output

@@ -45,12 +45,15 @@ def test_dashboard_shows_state_and_journal_live_and_its_buttons_work(browser_pag
 
         page.click("#reset")
         state.get_by_text("Live one", exact=True).wait_for(state="detached", timeout=5000)
+        assert server.post("/v1/projects/list", headers=headers).status_code == 401  # a new world: log in again
+        headers = admin_headers(server)
         assert server.post("/v1/projects/list", headers=headers).json()[-1]["name"] != "Live one"
 
         page.fill("#seed", '{"ufdl": {"teams": [{"name": "vision"}], "projects": [{"name": "Cats", "team": "vision"}]}}')
         page.click("#load-seed")
         page.locator("#message", has_text="Loaded: ufdl").wait_for(timeout=5000)
         state.get_by_text("Cats", exact=True).wait_for(timeout=5000)
+        headers = admin_headers(server)  # a seed starts a new world too
         assert [p["name"] for p in server.post("/v1/projects/list", headers=headers).json()] == ["Cats"]
 
         page.fill("#seed", '{"ufdl": {"projects": [{"name": "no team"}]}}')

@@ -11,8 +11,9 @@ from testiny_helpers import FakeClock
 from mockserver import jsonio
 from mockserver.apis.testiny.find import encoded_find, run_find
 from mockserver.apis.testiny.options import ApiOptions
-from mockserver.apis.testiny.snapshot import purge, restore, snapshot
+from mockserver.apis.testiny.snapshot import restore
 from mockserver.apis.testiny.state import ProjectStore
+from mockserver.persistence import stored_form
 
 FILTERS = [
     {"name": "same"}, {"description": "hot"}, {"description": ""}, {"id": 7}, {"id": 7.0}, {"is_deleted": True},
@@ -69,7 +70,7 @@ def test_finds_from_the_index_match_a_scan_through_random_writes():
 def test_a_purge_takes_projects_out_of_the_index():
     store = make_store(20)
     assert run_find(store.projects, {"filter": {"name": "same"}}, store.index)["meta"]["count"] == 4
-    purge(store, "same")
+    store.purge("same")
     assert run_find(store.projects, {"filter": {"name": "same"}}, store.index)["data"] == []
     assert_index_agrees(store)
 
@@ -92,7 +93,7 @@ def test_the_sent_json_follows_every_write_and_is_never_stored():
     assert after["name"] == "renamed" and after["_etag"] != jsonio.loads(before)["_etag"]
     store.delete([2], 2)
     assert jsonio.loads(project.encoded().data)["is_deleted"] is True
-    saved = snapshot(store)
-    assert all("json_bytes" not in entry for entry in saved["projects"])
-    assert jsonio.loads(restore(ApiOptions(), jsonio.loads(jsonio.dumps(saved))).projects[2].encoded().data) == \
+    tables, meta = stored_form(store)
+    assert all("json_bytes" not in entry and "_json" not in entry for entry in tables["project"])
+    assert jsonio.loads(restore(ApiOptions(), tables, meta).projects[2].encoded().data) == \
         jsonio.loads(project.encoded().data)

@@ -55,7 +55,7 @@ async def test_obtain_returns_refresh_then_access_tokens_with_simplejwt_claims(m
     assert list(pair) == ["refresh", "access"]
     access, refresh = claims(pair["access"]), claims(pair["refresh"])
     assert jwt.get_unverified_header(pair["access"])["alg"] == "HS256"
-    assert set(access) == {"jtt", "exp", "iat", "jti", "upk"}
+    assert set(access) == {"jtt", "exp", "iat", "jti", "upk", "wld"}  # wld: the mock's world (not simplejwt's)
     assert access["jtt"] == "access" and refresh["jtt"] == "refresh"
     assert access["upk"] == "2" and refresh["upk"] == "2"  # the user pk as a string
     assert before <= access["iat"] <= int(time.time())

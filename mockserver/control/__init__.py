@@ -23,7 +23,7 @@ class ControlPlane:
     token: str | None = None
     journal: Journal = field(default_factory=Journal)
     faults: FaultRules = field(default_factory=FaultRules)
-    state_file: Any = None
+    store: Any = None  # the state file (persistence.StateDatabase), if any
     runtimes: list = field(default_factory=list)  # the mounted APIs' runtimes (what reset, seed, state act on)
 
 

@@ -19,6 +19,7 @@ from ..errors import (
     RouteNotFound,
     UnsupportedMediaType,
 )
+from ..persistence import SaveFailed
 
 DASHBOARD = Path(__file__).resolve().parent / "dashboard.html"
 
@@ -69,9 +70,17 @@ def _runtimes(ctx: RequestContext) -> list[Any]:
     return selected
 
 
-def _changed(ctx: RequestContext) -> None:
-    if ctx.state.state_file is not None:
-        ctx.state.state_file.changed()
+def _changed(ctx: RequestContext, runtimes: list[Any]) -> None:
+    """Save the whole state of APIs a control call replaced or changed (reset, seed, purge)."""
+    store = ctx.state.store
+    if store is None:
+        return
+    for runtime in runtimes:
+        if runtime.persisted:
+            try:
+                store.save_all(runtime.name, runtime.state)
+            except SaveFailed as exc:
+                raise ControlError(503, f"The state file could not be written: {exc.__cause__}") from None
 
 
 def _settled() -> None:
@@ -94,7 +103,7 @@ def reset(ctx: RequestContext) -> Reply:
     for runtime in runtimes:
         runtime.reset()
     _settled()
-    _changed(ctx)
+    _changed(ctx, runtimes)
     return Reply(200, {"reset": [r.name for r in runtimes]})
 
 
@@ -108,25 +117,25 @@ def load_seed(ctx: RequestContext) -> Reply:
         except (ValueError, KeyError) as exc:
             raise ControlError(400, f"{runtime.name}: {exc}") from None
     _settled()
-    _changed(ctx)
+    _changed(ctx, runtimes)
     return Reply(200, {"seeded": [r.name for r in runtimes]})
 
 
 def purge(ctx: RequestContext) -> Reply:
     prefix = ctx.query["prefix"]
     purged = {}
-    for runtime in _runtimes(ctx):
-        if runtime.definition.purge is not None:
-            purged[runtime.name] = runtime.definition.purge(runtime.state, prefix)
-    _changed(ctx)
+    runtimes = [r for r in _runtimes(ctx) if hasattr(r.state, "purge")]
+    for runtime in runtimes:
+        purged[runtime.name] = runtime.state.purge(prefix)
+    _changed(ctx, runtimes)
     return Reply(200, {"purged": purged})
 
 
 def dump_state(ctx: RequestContext) -> Reply:
     dump = {}
     for runtime in _runtimes(ctx):
-        dumper = runtime.definition.dump_state
-        dump[runtime.name] = dumper(runtime.state) if dumper else None
+        dumper = getattr(runtime.state, "dump", None)
+        dump[runtime.name] = dumper() if dumper else None
     return Reply(200, dump)
 
 

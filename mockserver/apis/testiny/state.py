@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from ...changes import ChangeLog
 from .errors import DataNotFound, InputDataConflict, InvalidInputData, item_prefix
 from .index import EqualityIndex
 from .models import Account, Project, format_time
@@ -21,6 +22,8 @@ from .options import ApiOptions
 Clock = Callable[[], datetime]
 SEED_KEY = re.compile(r"[A-Z0-9]{2,5}")
 SYSTEM_USER = 0
+# the fields a project is stored with (not its caches)
+STORED = tuple(name for name in Project.__dataclass_fields__ if not name.startswith("_") and name != "json_bytes")
 
 
 def system_clock() -> datetime:
@@ -38,6 +41,7 @@ class ProjectStore:
         self.new_etag = new_etag
         self.projects: dict[int, Project] = {}  # in id order: ids only grow and rows are never removed
         self.index = EqualityIndex(self.projects)  # every write below files the project anew
+        self.changes = ChangeLog()
         self._next_id = 1
         self._live_keys: dict[str, int] = {}  # upper-cased key -> id of the live project holding it
         self.accounts: dict[str, Account] = {}
@@ -89,7 +93,7 @@ class ProjectStore:
             project.deleted_at, project.deleted_by = now, user
         elif project.project_key is not None:
             self._live_keys[project.project_key.upper()] = project.id
-        self.index.written(project)
+        self._written(project)
         return project
 
     def update(self, changes: list[tuple[int, Mapping[str, Any]]], user: int, *, force: bool,
@@ -124,7 +128,7 @@ class ProjectStore:
                 self._live_keys[project.project_key.upper()] = project.id
             project.modified_at, project.modified_by = now, user
             project.written(self.new_etag())
-            self.index.written(project)
+            self._written(project)
             updated.append(project)
         return updated
 
@@ -137,7 +141,7 @@ class ProjectStore:
                 self._release_key(project)
                 project.deleted_at, project.deleted_by = now, user
                 project.written(self.new_etag())
-                self.index.written(project)
+                self._written(project)
         return projects
 
     def undelete(self, ids: list[int], user: int, *, bulk: bool) -> list[Project]:
@@ -157,8 +161,12 @@ class ProjectStore:
                 if project.project_key is not None:
                     self._live_keys[project.project_key.upper()] = project.id
                 project.written(self.new_etag())
-                self.index.written(project)
+                self._written(project)
         return projects
+
+    def _written(self, project: Project) -> None:
+        self.index.written(project)
+        self.changes.touched("project", project.id, project)
 
     def _release_key(self, project: Project) -> None:
         if project.project_key is not None and self._live_keys.get(project.project_key.upper()) == project.id:
@@ -178,8 +186,32 @@ class ProjectStore:
             except InputDataConflict as exc:
                 raise ValueError(f"testiny seed: projects[{position}]: {exc.message}") from None
 
+    def merge_seed(self, seed: Mapping[str, Any]) -> None:
+        self.load(seed)
+
+    def purge(self, prefix: str) -> dict[str, int]:
+        """Remove for good the projects whose name starts with `prefix` (ids stay used up)."""
+        doomed = [p for p in self.projects.values() if p.name.startswith(prefix)]
+        for project in doomed:
+            self._release_key(project)
+            self.index.removed(project)
+            del self.projects[project.id]
+            self.changes.removed("project", project.id)
+        return {"projects": len(doomed)}
+
     def dump(self) -> dict[str, Any]:
         return {"projects": [p.to_json() for p in self.projects.values()], "next_id": self._next_id}
+
+    # -- the stored form (see snapshot.py for the way back) ----------------------------------------
+
+    def records(self) -> Iterable[tuple[str, int, Project]]:
+        return (("project", p.id, p) for p in self.projects.values())
+
+    def row(self, kind: str, record: Project) -> dict[str, Any]:
+        return {name: getattr(record, name) for name in STORED}
+
+    def meta(self) -> dict[str, Any]:
+        return {"next_id": self._next_id}
 
 
 def _check_seed_entry(position: int, entry: Any) -> None:

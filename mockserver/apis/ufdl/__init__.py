@@ -47,9 +47,5 @@ API = ApiDefinition(
     add_arguments=opts.add_arguments,
     options_from_args=opts.options_from_args,
     banner=banner,
-    dump_state=UfdlState.dump,
-    snapshot=snapshot.snapshot,
     restore=snapshot.restore,
-    merge_seed=snapshot.merge_seed,
-    purge=snapshot.purge,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +60,7 @@ class Membership:
     creator: int | None
     creation_time: datetime
     deletion_time: datetime | None = None
+    seq: int = 0  # numbers memberships (they have no pk) in creation order, for the stored form
 
     @property
     def active(self) -> bool:
@@ -106,3 +107,27 @@ class Project(CachedJson):
             "pk": self.pk, "name": self.name, "team": self.team, "creator": self.creator,
             "creation_time": timestamp(self.creation_time), "deletion_time": timestamp(self.deletion_time),
         }
+
+
+def stored_row(record: User | Team | Membership | Project) -> dict[str, Any]:
+    """A record's fields as JSON (times as timestamps), caches left out: its stored form."""
+    row = {}
+    for f in fields(record):
+        if f.metadata.get("cache"):
+            continue
+        value = getattr(record, f.name)
+        row[f.name] = timestamp(value) if isinstance(value, datetime) else value
+    return row
+
+
+def revive(kind: type, row: dict[str, Any]) -> Any:
+    """The record a stored row was made from (see `stored_row`)."""
+    values = {}
+    for f in fields(kind):
+        if f.init and f.name in row:
+            value = row[f.name]
+            values[f.name] = parse_timestamp(value) if value is not None and f.name in TIME_FIELDS else value
+    return kind(**values)
+
+
+TIME_FIELDS = frozenset({"date_joined", "last_login", "creation_time", "deletion_time"})

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -13,7 +12,7 @@ class UfdlOptions:
     admin_password: str = "admin"
     access_lifetime: float = 300.0  # seconds; the real server's default is 5 minutes
     refresh_lifetime: float = 8 * 3600.0  # 8 hours
-    jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    jwt_secret: str | None = None  # None: each world makes a random key (a state file keeps it)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--ufdl-refresh-lifetime", type=float, default=8 * 3600.0, metavar="SECONDS",
                        help="lifetime of refresh tokens (default: 28800 = 8 hours)")
     group.add_argument("--ufdl-jwt-secret", default=None, metavar="SECRET",
-                       help="HS256 signing key (default: random per start, so old tokens stop working)")
+                       help="HS256 signing key (default: a random one, kept in the --state-file if any)")
 
 
 def options_from_args(args: argparse.Namespace) -> UfdlOptions:

@@ -1,18 +1,24 @@
 """UFDL state: users, teams, memberships and projects in memory, with one method per action.
 
 No HTTP here. Methods take plain values, return records and raise the errors of `errors.py`.
-Primary keys come from per-table counters and are never reused, also after a hard delete.
+Primary keys come from per-table counters and are never reused, also after a hard delete. Every
+record written or removed is noted in `changes` (what a persisting mock saves after the request).
+
+Each state is a world of its own for credentials: tokens carry the world's id, so a token minted
+before a reset or a seed is refused after it (pks restart, so it would name someone else).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from ...changes import ChangeLog
 from .errors import REFERENCED, TEAM_NAME_TAKEN, UNIQUE_PROJECT, UNIQUE_TEAM, Detail, FieldErrors, NotFound
-from .models import LEVELS, Membership, Project, Team, User, parse_timestamp
+from .models import LEVELS, Membership, Project, Team, User, parse_timestamp, stored_row
 from .options import UfdlOptions
 from .tokens import TokenIssuer
 
@@ -24,10 +30,15 @@ def utc_now() -> datetime:
 
 
 class UfdlState:
-    def __init__(self, options: UfdlOptions, clock: Clock = utc_now) -> None:
+    def __init__(self, options: UfdlOptions, clock: Clock = utc_now, *, signing_key: str | None = None,
+                 world: str | None = None, admin: bool = True) -> None:
         self.options = options
         self.clock = clock
-        self.tokens = TokenIssuer(options.jwt_secret, options.access_lifetime, options.refresh_lifetime)
+        self.changes = ChangeLog()
+        # the HS256 key: --ufdl-jwt-secret, else one of this world's own (kept by a state file)
+        self.signing_key = options.jwt_secret or signing_key or secrets.token_hex(32)
+        self.world = world or secrets.token_hex(8)
+        self.tokens = TokenIssuer(self.signing_key, options.access_lifetime, options.refresh_lifetime, self.world)
         self.users: dict[int, User] = {}
         self.teams: dict[int, Team] = {}
         self.memberships: list[Membership] = []  # in creation order (the order of team members)
@@ -37,8 +48,10 @@ class UfdlState:
         self._active_membership: dict[tuple[int, int], Membership] = {}
         self._active_project_names: dict[tuple[int, str], int] = {}  # (team, name) -> pk
         self._by_team: dict[int, dict[int, Project]] = {}  # team -> pk -> project (equality filters)
-        self.create_user(options.admin_username, options.admin_password, is_superuser=True, is_staff=True,
-                         email="admin@admin.net")
+        self._membership_seq = 0  # memberships have no pk: this numbers them for the stored form
+        if admin:
+            self.create_user(options.admin_username, options.admin_password, is_superuser=True, is_staff=True,
+                             email="admin@admin.net")
 
     def _take_pk(self, table: str) -> int:
         pk = self._next[table]
@@ -51,6 +64,7 @@ class UfdlState:
         user = User(pk=self._take_pk("user"), username=username, password=password, date_joined=self.clock(), **fields)
         self.users[user.pk] = user
         self._users_by_name[username] = user
+        self.changes.touched("user", user.pk, user)
         return user
 
     def update_user(self, user: User, fields: dict[str, Any]) -> User:
@@ -60,11 +74,13 @@ class UfdlState:
             self._users_by_name[fields["username"]] = user
         for name, value in fields.items():
             setattr(user, name, value)
+        self.changes.touched("user", user.pk, user)
         return user
 
     def deactivate_user(self, user: User) -> None:
         """Users are never removed: DELETE makes one inactive (memberships and records stay)."""
         user.is_active = False
+        self.changes.touched("user", user.pk, user)
 
     def user_named(self, username: str) -> User | None:
         return self._users_by_name.get(username)
@@ -77,6 +93,7 @@ class UfdlState:
 
     def touch_login(self, user: User) -> None:
         user.last_login = self.clock()
+        self.changes.touched("user", user.pk, user)
 
     # -- teams and memberships -----------------------------------------------------------------
 
@@ -86,6 +103,7 @@ class UfdlState:
     def create_team(self, name: str, creator: int | None) -> Team:
         team = Team(pk=self._take_pk("team"), name=name, creator=creator, creation_time=self.clock())
         self.teams[team.pk] = team
+        self.changes.touched("team", team.pk, team)
         return team
 
     def get_team(self, pk: int) -> Team:
@@ -99,6 +117,7 @@ class UfdlState:
         if holder is not None and holder.pk != team.pk:
             raise FieldErrors({"name": [TEAM_NAME_TAKEN]})
         team.name = name
+        self.changes.touched("team", team.pk, team)
         return team
 
     def reinstate_team(self, team: Team) -> Team:
@@ -107,6 +126,7 @@ class UfdlState:
             if self.team_named(team.name) is not None:
                 raise Detail(UNIQUE_TEAM)
             team.deletion_time = None
+            self.changes.touched("team", team.pk, team)
         return team
 
     def team_referenced(self, team: Team) -> bool:
@@ -122,16 +142,19 @@ class UfdlState:
             raise Detail(REFERENCED)
         del self.teams[team.pk]
         self._by_team.pop(team.pk, None)
+        self.changes.removed("team", team.pk)
         return {**self.team_json(team), "pk": None}
 
     def destroy_team(self, team: Team) -> None:
         if team.deletion_time is None:
             now = self.clock()
             team.deletion_time = now
+            self.changes.touched("team", team.pk, team)
             for key, membership in list(self._active_membership.items()):
                 if key[1] == team.pk:
                     membership.deletion_time = now
                     del self._active_membership[key]
+                    self.changes.touched("membership", membership.seq, membership)
 
     def members(self, team: Team) -> list[User]:
         return [self.users[m.user] for m in self.memberships if m.team == team.pk and m.active]
@@ -166,20 +189,24 @@ class UfdlState:
     def add_member(self, team: Team, user: User, permissions: str, actor: int | None) -> Membership:
         if (user.pk, team.pk) in self._active_membership:
             raise Detail(f"Bad name '{user.username}': This user is already a member of team {team.name}")
-        membership = Membership(user.pk, team.pk, permissions, actor, self.clock())
+        self._membership_seq += 1
+        membership = Membership(user.pk, team.pk, permissions, actor, self.clock(), seq=self._membership_seq)
         self.memberships.append(membership)
         self._active_membership[(user.pk, team.pk)] = membership
+        self.changes.touched("membership", membership.seq, membership)
         return membership
 
     def update_member(self, team: Team, user: User, permissions: str) -> Membership:
         membership = self._member_or_error(team, user)
         membership.permissions = permissions
+        self.changes.touched("membership", membership.seq, membership)
         return membership
 
     def remove_member(self, team: Team, user: User) -> Membership:
         membership = self._member_or_error(team, user)
         membership.deletion_time = self.clock()
         del self._active_membership[(user.pk, team.pk)]
+        self.changes.touched("membership", membership.seq, membership)
         return membership
 
     def _member_or_error(self, team: Team, user: User) -> Membership:
@@ -228,6 +255,7 @@ class UfdlState:
             self._active_project_names[(team, name)] = pk
         self.projects[pk] = project
         self._by_team.setdefault(team, {})[pk] = project
+        self.changes.touched("project", pk, project)
         return project
 
     def update_project(self, project: Project, name: str, team: int) -> Project:
@@ -239,26 +267,31 @@ class UfdlState:
             self._by_team[project.team].pop(project.pk, None)
             self._by_team.setdefault(team, {})[project.pk] = project
         project.name, project.team = name, team
-        project.json_bytes = None
+        self._project_changed(project)
         return project
 
     def soft_delete(self, project: Project) -> None:
         if project.active:
             self._release_name(project)
             project.deletion_time = self.clock()
-            project.json_bytes = None
+            self._project_changed(project)
 
     def reinstate(self, project: Project) -> Project:
         if not project.active:
             self._claim_name(project.team, project.name, project.pk)
             project.deletion_time = None
-            project.json_bytes = None
+            self._project_changed(project)
         return project
+
+    def _project_changed(self, project: Project) -> None:
+        project.json_bytes = None
+        self.changes.touched("project", project.pk, project)
 
     def hard_delete(self, project: Project) -> Project:
         self.soft_delete(project)
         del self.projects[project.pk]
         self._by_team[project.team].pop(project.pk, None)
+        self.changes.removed("project", project.pk)
         return replace(project, pk=None)
 
     # -- seeds ---------------------------------------------------------------------------------
@@ -289,6 +322,52 @@ class UfdlState:
         if user is None:
             raise ValueError(f"no user named {username!r}")
         return user
+
+    def merge_seed(self, seed: dict[str, Any]) -> None:
+        self.load(seed)
+
+    def purge(self, prefix: str) -> dict[str, int]:
+        """Remove for good the projects, teams and users whose name starts with `prefix`, with the
+        memberships of those teams and users (pks stay used up)."""
+        projects = [p for p in self.projects.values() if p.name.startswith(prefix)]
+        for project in projects:
+            self.hard_delete(project)
+        teams = {t.pk for t in self.teams.values() if t.name.startswith(prefix)}
+        users = {u.pk for u in self.users.values() if u.username.startswith(prefix) and not u.is_superuser}
+        for pk in teams:
+            del self.teams[pk]
+            self.changes.removed("team", pk)
+        for pk in users:
+            del self._users_by_name[self.users.pop(pk).username]
+            self.changes.removed("user", pk)
+        kept = []
+        for membership in self.memberships:
+            if membership.team in teams or membership.user in users:
+                self.changes.removed("membership", membership.seq)
+            else:
+                kept.append(membership)
+        self.memberships = kept
+        for key in [k for k in self._active_membership if k[0] in users or k[1] in teams]:
+            del self._active_membership[key]
+        return {"projects": len(projects), "teams": len(teams), "users": len(users)}
+
+    # -- the stored form (see snapshot.py for the way back) ----------------------------------------
+
+    def records(self) -> Iterable[tuple[str, int, Any]]:
+        yield from (("user", u.pk, u) for u in self.users.values())
+        yield from (("team", t.pk, t) for t in self.teams.values())
+        yield from (("membership", m.seq, m) for m in self.memberships)
+        yield from (("project", p.pk, p) for p in self.projects.values())
+
+    def row(self, kind: str, record: Any) -> dict[str, Any]:
+        return stored_row(record)
+
+    def meta(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {"next_pk": dict(self._next), "membership_seq": self._membership_seq,
+                                "world": self.world}
+        if not self.options.jwt_secret:  # a key of our own: kept, so tokens survive a restart
+            meta["signing_key"] = self.signing_key
+        return meta
 
     def dump(self) -> dict[str, Any]:
         return {

@@ -1,6 +1,9 @@
 """JWT access and refresh tokens as djangorestframework-simplejwt issues them (HS256).
 
-Claims: `jtt` ("access"/"refresh"), `exp`, `iat`, `jti`, and `upk` (the user pk as a string).
+Claims: `jtt` ("access"/"refresh"), `exp`, `iat`, `jti`, and `upk` (the user pk as a string), plus
+`wld`, the id of the mock's world that issued the token: after a reset or a seed (a new world, whose
+pks start again) tokens of the old world are refused like any invalid token. A token without `wld`
+(minted by a test with `--ufdl-jwt-secret`) is taken on its signature alone.
 """
 
 from __future__ import annotations
@@ -25,15 +28,16 @@ class Claims:
 
 
 class TokenIssuer:
-    def __init__(self, secret: str, access_lifetime: float, refresh_lifetime: float) -> None:
+    def __init__(self, secret: str, access_lifetime: float, refresh_lifetime: float, world: str = "") -> None:
         self._secret = secret
+        self._world = world
         self._lifetimes = {"access": access_lifetime, "refresh": refresh_lifetime}
         self._cache: dict[str, tuple[Claims, float]] = {}
 
     def issue(self, kind: str, user_pk: int) -> str:
         now = time.time()
         claims = {"jtt": kind, "exp": int(now + self._lifetimes[kind]), "iat": int(now),
-                  "jti": uuid.uuid4().hex, "upk": str(user_pk)}
+                  "jti": uuid.uuid4().hex, "upk": str(user_pk), "wld": self._world}
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def pair(self, user_pk: int) -> dict[str, str]:
@@ -56,6 +60,8 @@ class TokenIssuer:
             raise TokenError("Token is invalid") from None
         kind, upk = payload.get("jtt"), payload.get("upk")
         if kind not in self._lifetimes or not isinstance(upk, str) or not upk.isdigit():
+            raise TokenError("Token is invalid")
+        if payload.get("wld", self._world) != self._world:  # issued by an earlier world (before a reset)
             raise TokenError("Token is invalid")
         claims = Claims(kind, int(upk))
         if len(self._cache) > 10_000:

@@ -1,0 +1,122 @@
+"""`--state-file`: an SQLite database saved change by change — what survives a restart, what a
+reset does to tokens, and the clear errors for a file that is not ours."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import jwt
+import pytest
+from server_process import REPO, ServerProcess, admin_headers
+
+from mockserver import MockConfig
+from mockserver.apis.ufdl.options import UfdlOptions
+from mockserver.persistence import SCHEMA_VERSION, StateDatabase, stored_form
+from mockserver.service import MockService
+
+KEY = {"X-Api-Key": "testiny-mock-demo-key"}
+
+
+def start_error(path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mockserver", "--port", "0", "--state-file", str(path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=30)
+
+
+def test_a_logged_in_client_stays_logged_in_across_a_restart(tmp_path):
+    state = tmp_path / "state.db"
+    with ServerProcess("--empty", "--api", "ufdl", "--state-file", str(state)) as server:
+        headers = admin_headers(server)
+        server.post("/v1/teams/create", headers=headers, json={"name": "kept"})
+        server.stop(signal.SIGTERM)
+    with ServerProcess("--empty", "--api", "ufdl", "--state-file", str(state)) as server:
+        listed = server.post("/v1/teams/list", headers=headers)
+        assert listed.status_code == 200 and [t["name"] for t in listed.json()] == ["kept"]
+
+
+def test_the_state_file_is_written_before_the_answer(tmp_path):
+    state = tmp_path / "state.db"
+    with ServerProcess("--empty", "--api", "testiny", "--state-file", str(state)) as server:
+        created = server.post("/api/v1/project", headers=KEY, json={"name": "Saved now"}).json()
+        rows = sqlite3.connect(state).execute("SELECT data FROM records WHERE api = 'testiny'").fetchall()
+        assert any(b'"Saved now"' in bytes(row[0]) for row in rows), "not in the file when the answer came"
+        assert server.get(f"/api/v1/project/{created['id']}", headers=KEY).status_code == 200
+
+
+@pytest.mark.parametrize("secret", [None, "a-known-secret-of-at-least-32-bytes!!"], ids=["own key", "--ufdl-jwt-secret"])
+async def test_a_reset_or_a_seed_refuses_tokens_of_the_world_before(make_mock, secret):
+    client = await make_mock(apis=("ufdl",), api_options={"ufdl": UfdlOptions(jwt_secret=secret)})
+
+    async def login() -> dict[str, str]:
+        pair = await (await client.post("/v1/auth/obtain", json={"username": "admin", "password": "admin"})).json()
+        return {"Authorization": "Bearer " + pair["access"]}
+
+    before = await login()
+    assert (await client.post("/v1/users/create", headers=before, json={"username": "u4", "password": "pw"})).status == 201
+    assert (await client.post("/__mock__/reset")).status == 200
+    refused = await client.post("/v1/users/list", headers=before)
+    assert refused.status == 401 and (await refused.json())["code"] == "token_not_valid"
+    after = await login()
+    assert (await client.post("/v1/users/list", headers=after)).status == 200
+    assert (await client.post("/__mock__/seed", json={"ufdl": {"users": [{"username": "evil"}]}})).status == 200
+    assert (await client.post("/v1/users/list", headers=after)).status == 401
+    merged = await client.post("/__mock__/seed?mode=merge", json={"ufdl": {"users": [{"username": "more"}]}})
+    assert merged.status == 200  # a merge keeps the world: pks go on, tokens stay good
+    assert (await client.post("/v1/users/list", headers=await login())).status == 200
+
+
+async def test_a_token_minted_with_the_configured_secret_is_accepted(make_mock):
+    secret = "a-known-secret-of-at-least-32-bytes!!"
+    client = await make_mock(apis=("ufdl",), api_options={"ufdl": UfdlOptions(jwt_secret=secret)})
+    forged = jwt.encode({"jtt": "access", "exp": 2**33, "iat": 0, "jti": "j", "upk": "1"}, secret, algorithm="HS256")
+    assert (await client.post("/v1/users/list", headers={"Authorization": "Bearer " + forged})).status == 200
+
+
+def test_a_json_state_file_of_the_old_format_is_refused_clearly(tmp_path):
+    old = tmp_path / "state.json"
+    old.write_text('{"version": 1, "apis": {}}')
+    result = start_error(old)
+    assert result.returncode == 2
+    assert "JSON state file of mockserver 0.1" in result.stderr and "Traceback" not in result.stderr
+    assert old.read_text() == '{"version": 1, "apis": {}}'  # left as it was
+
+
+def test_an_sqlite_database_of_someone_else_is_refused_untouched(tmp_path):
+    other = tmp_path / "app.db"
+    sqlite3.connect(other).execute("CREATE TABLE things (x)").connection.commit()
+    result = start_error(other)
+    assert result.returncode == 2 and "not a mockserver state file" in result.stderr
+    tables = [r[0] for r in sqlite3.connect(other).execute("SELECT name FROM sqlite_master")]
+    assert tables == ["things"]
+
+
+def test_a_state_file_of_another_schema_version_is_refused(tmp_path):
+    path = tmp_path / "state.db"
+    StateDatabase(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    result = start_error(path)
+    assert result.returncode == 2 and f"schema version {SCHEMA_VERSION + 1}" in result.stderr
+
+
+def test_some_other_file_is_refused(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    result = start_error(path)
+    assert result.returncode == 2 and "not an SQLite database" in result.stderr
+
+
+def test_a_new_api_is_added_to_an_existing_state_file(tmp_path):
+    path = tmp_path / "state.db"
+    MockService(MockConfig(apis=("ufdl",), demo_data=False, access_log=False, state_file=path)).close()
+    service = MockService(MockConfig(demo_data=True, access_log=False, state_file=path))
+    testiny = next(r for r in service.runtimes if r.name == "testiny")
+    assert stored_form(testiny.state)[0]["project"]  # the demo projects, saved as the API started
+    service.close()
+    again = MockService(MockConfig(demo_data=False, access_log=False, state_file=path))
+    assert stored_form(next(r for r in again.runtimes if r.name == "testiny").state) == stored_form(testiny.state)
+    again.close()
