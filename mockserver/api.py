@@ -161,6 +161,10 @@ class ApiDefinition:
     # negotiation, authentication, lookup — on every method, GET and DELETE included (DRF
     # servers whose request logging reads `request.data` first behave so)
     body_errors_first: bool = False
+    # True: the API refuses text that is not Unicode in its own way, field by field (DRF's
+    # CharField: "Surrogate characters are not allowed"); otherwise a JSON body holding a lone
+    # surrogate anywhere is a schema violation (see text.py)
+    own_text_rules: bool = False
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
     options_from_args: Callable[[argparse.Namespace], Any] | None = None
     banner: Callable[[Any, str], list[str]] | None = None  # (runtime, base url) -> start-up lines

@@ -45,6 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"larger request bodies get 413 (default: {DEFAULT_MAX_BODY_BYTES})")
     parser.add_argument("--state-file", type=Path, metavar="PATH",
                         help="load the state from PATH at start (if it exists) and save it there after changes")
+    parser.add_argument("--journal-entries", type=int, default=1000, metavar="N",
+                        help="the request journal keeps the last N requests (default: 1000)")
+    parser.add_argument("--journal-bytes", type=int, default=8 * 1024 * 1024, metavar="N",
+                        help="...and at most N bytes in all, oldest entries dropped first (default: 8 MiB)")
+    parser.add_argument("--journal-body-bytes", type=int, default=4096, metavar="N",
+                        help="...and of each request body its first N bytes (default: 4096)")
+    parser.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="a client gets this long to send a request's line and headers (default: 10)")
+    parser.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="...and this long to send its body, else 408 in the API's envelope (default: 30)")
     parser.add_argument("--no-control", action="store_true", help="do not serve the control API under /__mock__/")
     parser.add_argument("--control-token", metavar="TOKEN",
                         help="require X-Mock-Token: TOKEN on control calls (needed to serve it on a non-loopback host)")
@@ -72,7 +82,9 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         host=args.host, port=args.port, apis=apis, demo_data=not args.empty, strict=args.strict,
         max_body_bytes=args.max_body_bytes, api_options=api_options, seed_file=args.seed,
         state_file=args.state_file, control=control, control_token=args.control_token,
-        access_log=not args.quiet, log_level=args.log_level,
+        access_log=not args.quiet, log_level=args.log_level, journal_entries=args.journal_entries,
+        journal_bytes=args.journal_bytes, journal_body_bytes=args.journal_body_bytes,
+        header_timeout=args.header_timeout, body_timeout=args.body_timeout,
     )
 
 

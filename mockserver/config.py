@@ -22,6 +22,11 @@ class MockConfig:
     state_file: Path | None = None
     control: bool = True  # serve the control API under CONTROL_PREFIX
     control_token: str | None = None
+    journal_entries: int = 1000  # the journal keeps at most this many requests...
+    journal_bytes: int = 8 * 1024 * 1024  # ...holding at most this much in all...
+    journal_body_bytes: int = 4096  # ...and of each body its first this many bytes
+    header_timeout: float = 10.0  # seconds to send a request's line and headers
+    body_timeout: float = 30.0  # seconds to send a request's body (after its headers)
     access_log: bool = True
     log_level: str = "info"
 

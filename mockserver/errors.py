@@ -59,6 +59,19 @@ class BodyTooLarge(EngineError):
 
 
 @dataclass
+class BodyIncomplete(EngineError):
+    """The body did not arrive within the body timeout (fewer bytes than its Content-Length)."""
+
+    seconds: float
+    expected: int | None = None
+
+    @property
+    def message(self) -> str:
+        size = f" of {self.expected} bytes" if self.expected is not None else ""
+        return f"The request body{size} did not arrive within {self.seconds:g} s"
+
+
+@dataclass
 class RequestInvalid(EngineError):
     """The request does not satisfy the operation's schemas (see `validation.Violation`)."""
 

@@ -1,13 +1,15 @@
 """JSON encoding and decoding for the hot path: orjson when installed, the stdlib otherwise.
 
-Decoding falls back to the stdlib parser whenever orjson refuses a document, so that numbers
-beyond 64 bits and lone surrogates are read the way Python servers read them, and so that error
-messages are the stdlib's (APIs such as DRF quote them verbatim).
+Decoding falls back to the stdlib parser whenever orjson refuses a document or may read it
+inexactly, so that integers beyond 64 bits stay exact and lone surrogates are read the way Python
+servers read them (callers refuse them: see text.py), and so that error messages are the stdlib's
+(APIs such as DRF quote them verbatim).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +24,9 @@ def _reject_constant(name: str) -> Any:
 
 
 MAX_DEPTH = 100  # deeper documents are refused: validators and reprs recurse over them
+# orjson reads integers beyond 64 bits as floats; a document that may hold one (19+ digits in a
+# row) is read by the stdlib instead, which keeps every integer exact
+_MAYBE_HUGE = re.compile(rb"\d{19}")
 
 
 def loads(data: bytes | str, encoding: str = "utf-8") -> Any:
@@ -29,7 +34,8 @@ def loads(data: bytes | str, encoding: str = "utf-8") -> Any:
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _depth(raw) > MAX_DEPTH:
         raise ValueError(f"Maximum nesting depth of {MAX_DEPTH} exceeded")
-    if orjson is not None and encoding.lower().replace("-", "").replace("_", "") == "utf8":
+    if orjson is not None and encoding.lower().replace("-", "").replace("_", "") == "utf8" and \
+            _MAYBE_HUGE.search(raw) is None:
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:

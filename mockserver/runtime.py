@@ -6,6 +6,7 @@ content negotiation → body decoding → authentication → validation → hand
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import secrets
@@ -18,9 +19,10 @@ from urllib.parse import parse_qs
 from aiohttp import web
 from multidict import CIMultiDict
 
-from . import jsonio
+from . import jsonio, text
 from .api import NO_BODY, ApiDefinition, FormBody, Reply, RequestContext
 from .errors import (
+    BodyIncomplete,
     BodyTooLarge,
     EngineError,
     InjectedFault,
@@ -53,8 +55,9 @@ class ContractViolation(Exception):
 class ApiRuntime:
     def __init__(self, definition: ApiDefinition, options: Any = None, *, strict: bool = False,
                  seed: Any = None, spec: ApiSpec | None = None,
-                 common_headers: Mapping[str, str] | None = None) -> None:
+                 common_headers: Mapping[str, str] | None = None, body_timeout: float = 30.0) -> None:
         self.definition = definition
+        self.body_timeout = body_timeout  # seconds a request's body may take to arrive
         self.name = definition.name
         self.options = options if options is not None else definition.default_options
         self.strict = strict
@@ -135,7 +138,8 @@ class ApiRuntime:
                 if early is not None:
                     _take_body(request, ctx, early[0], self.definition.parsed_media_types, decoded=early[1])
                 elif operation.body_media_types and request.body_exists:  # the only wait: reading a body
-                    _take_body(request, ctx, await _read(request), self.definition.parsed_media_types)
+                    data = await _read(request, self.body_timeout)
+                    _take_body(request, ctx, data, self.definition.parsed_media_types)
                 elif operation.body_required:
                     _require_body(ctx)
                 reply = self._run(ctx)
@@ -177,7 +181,7 @@ class ApiRuntime:
     async def _decode_first(self, request: web.BaseRequest, entry: PathEntry) -> tuple[bytes | Exception, Any]:
         """Read and decode the body now, raising its error (see ApiDefinition.body_errors_first);
         the bytes and the decoded value are handed to the operation later."""
-        data = await _read(request)
+        data = await _read(request, self.body_timeout)
         header = request.headers.get("Content-Type", "")
         media_type = header.split(";", 1)[0].strip().lower()
         if isinstance(data, Exception):
@@ -346,10 +350,14 @@ def _negotiate(request: web.BaseRequest, operation) -> None:
 _UNDECODED: Any = object()
 
 
-async def _read(request: web.BaseRequest) -> bytes | Exception:
-    """The body bytes, or the error reading them (a Content-Encoding that does not decode)."""
+async def _read(request: web.BaseRequest, timeout: float) -> bytes | Exception:
+    """The body bytes, or the error reading them (a Content-Encoding that does not decode); a body
+    that does not arrive within `timeout` seconds is refused (BodyIncomplete), not waited for."""
     try:
-        return await request.read()
+        async with asyncio.timeout(timeout):
+            return await request.read()
+    except TimeoutError:
+        raise BodyIncomplete(timeout, request.content_length) from None
     except web.HTTPRequestEntityTooLarge:
         raise BodyTooLarge(limit=request.client_max_size, size=request.content_length) from None
     except web.RequestPayloadError as exc:
@@ -380,6 +388,10 @@ def _take_body(request: web.BaseRequest, ctx: RequestContext, data: bytes | Exce
     except EngineError as exc:
         ctx._body_error = exc
         return
+    if b"\\u" in data and not ctx.runtime.definition.own_text_rules:  # only an escape makes a lone surrogate
+        found = text.find_lone_surrogate(ctx._body)
+        if found is not None:
+            ctx._violations.append(Violation("body", found[0], text.describe(found[1]), "unicode", found[1]))
     if operation.body_validator is not None:
         value = ctx._body.last_values() if isinstance(ctx._body, FormBody) else ctx._body
         ctx._violations.extend(operation.body_validator.violations(value, "body"))

@@ -12,6 +12,9 @@ from typing import Any
 
 import yaml
 
+from .text import describe, find_lone_surrogate
+from .validation import Violation
+
 DEMO_SEED = Path(__file__).resolve().parent / "data" / "demo-seed.yaml"
 SEED_SCHEMA = "/components/schemas/Seed"
 
@@ -40,6 +43,9 @@ def check_seed(data: Any, source: str = "seed") -> dict[str, Any]:
 
     validator = load_spec("control.yaml", "control").validator(SEED_SCHEMA)
     violations = validator.violations(data, "seed")
+    found = find_lone_surrogate(data)
+    if found is not None:
+        violations.insert(0, Violation("seed", found[0], describe(found[1]), "unicode"))
     if violations:
         lines = [f"  at {_place(v.path)}: {v.message}" for v in violations[:10]]
         raise SeedError(f"{source}: does not match the seed schema:\n" + "\n".join(lines))

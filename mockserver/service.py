@@ -24,6 +24,7 @@ from . import apis as api_registry
 from .api import ApiDefinition
 from .config import MockConfig
 from .control import CONTROL_PREFIX, ControlPlane, control_definition
+from .control.journal import Journal
 from .persistence import SaveFailed, StateDatabase
 from .runtime import NOTE, ApiRuntime
 from .seeding import demo_seed, load_seed_file
@@ -52,7 +53,7 @@ def build_runtimes(config: MockConfig, definitions: Iterable[ApiDefinition] | No
     for definition in definitions:
         options = config.options_for(definition.name, definition.default_options)
         runtimes.append(ApiRuntime(definition, options, strict=config.strict, seed=seeds.get(definition.name) or {},
-                                   common_headers=CORS_HEADERS))
+                                   common_headers=CORS_HEADERS, body_timeout=config.body_timeout))
     return sorted(runtimes, key=lambda r: len(r.base_path), reverse=True)
 
 
@@ -63,13 +64,14 @@ class MockService:
                  seeds: dict | None = None) -> None:
         self.config = config = config or MockConfig()
         self.runtimes = build_runtimes(config, definitions, seeds)
-        self.plane = ControlPlane(token=config.control_token, runtimes=self.runtimes)
+        journal = Journal(config.journal_entries, body_bytes=config.journal_body_bytes, max_bytes=config.journal_bytes)
+        self.plane = ControlPlane(token=config.control_token, runtimes=self.runtimes, journal=journal)
         if config.state_file is not None:
             self.plane.store = open_state_file(config.state_file, self.runtimes)
         self.control: ApiRuntime | None = None
         if config.control:
             self.control = ApiRuntime(control_definition(self.plane), strict=config.strict,
-                                      common_headers=CORS_HEADERS)
+                                      common_headers=CORS_HEADERS, body_timeout=config.body_timeout)
         self._answers_expect = False  # True when served by web.Server (no application to send 100 Continue)
 
     # -- serving -------------------------------------------------------------------------------
@@ -77,6 +79,10 @@ class MockService:
     def server(self, **kwargs: Any) -> web.Server:
         """aiohttp's low-level server for this mock (call inside the running event loop)."""
         self._answers_expect = True
+        # a connection that does not complete a request's headers within header_timeout of opening
+        # or of its last answer is closed (slow or idle clients; Node and Apache close idle
+        # keep-alive connections after 5 s)
+        kwargs.setdefault("keepalive_timeout", self.config.header_timeout)
         return web.Server(self.handle, request_factory=self._make_request, **kwargs)
 
     def _make_request(self, message: Any, payload: Any, protocol: Any, writer: Any,

@@ -1,16 +1,17 @@
-"""Text the mock cannot encode as UTF-8 never breaks it: a lone surrogate in a stored value, and
-header bytes that are not UTF-8, get the API's answer — never a 500 — and nothing stored becomes
-unreadable (reads, finds, the state dump and the state file keep working)."""
+"""Text that is not Unicode never breaks the mock: a lone surrogate is refused, in each API's own
+400, wherever text comes in (bodies of both APIs, seeds, fault rules) and never stored; header
+bytes that are not UTF-8 get the API's own 4xx; integers beyond 64 bits are read exactly."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 
-import aiohttp
+import pytest
 
 from mockserver import MockConfig
-from mockserver.jsonio import dumps
+from mockserver.jsonio import dumps, loads
+from mockserver.seeding import SeedError, load_seed_file
 from mockserver.service import MockService
 from mockserver.testing import MockTestServer
 
@@ -23,43 +24,72 @@ def test_a_lone_surrogate_is_encoded_as_an_escape_as_javascript_does():
     assert json.loads(data) == {"name": "abc\ud800", "other": "é"}
 
 
-async def test_a_testiny_name_with_a_lone_surrogate_stays_readable_everywhere(make_mock, tmp_path):
+LONE = b'"abc\\ud800"'
+
+
+async def test_a_lone_surrogate_is_refused_by_testiny_and_never_stored(make_mock):
     client = await make_mock(apis=("testiny",))
-    raw = b'{"name": "abc\\ud800", "description": "x\\udfff"}'
-    created = await client.post("/api/v1/project", data=raw, headers={**KEY, "Content-Type": "application/json"})
-    assert created.status == 200, await created.text()
+    json_key = {**KEY, "Content-Type": "application/json"}
+    created = await client.post("/api/v1/project", data=b'{"name": "Kept"}', headers=json_key)
     project = await created.json()
-    assert project["name"] == "abc\ud800"
-    read = await client.get(f"/api/v1/project/{project['id']}", headers=KEY)
-    assert read.status == 200 and (await read.json())["description"] == "x\udfff"
-    found = await client.post("/api/v1/project/find", json={}, headers=KEY)
-    assert found.status == 200 and project["id"] in [p["id"] for p in (await found.json())["data"]]
-    state = await client.get("/__mock__/state")
-    assert state.status == 200
+    attempts = [("POST", "/api/v1/project", b'{"name": ' + LONE + b'}', "name: holds U+D800"),
+                ("PUT", f"/api/v1/project/{project['id']}?force=true", b'{"description": ' + LONE + b'}',
+                 "description: holds U+D800"),
+                ("POST", "/api/v1/project/bulk", b'[{"name": "fine one"}, {"name": ' + LONE + b'}]',
+                 "item 1: name: holds U+D800"),
+                ("POST", "/api/v1/project/find", b'{"filter": {"name": ' + LONE + b'}}', "holds U+D800")]
+    for method, path, body, message in attempts:
+        answer = await client.request(method, path, data=body, headers=json_key)
+        payload = await answer.json()
+        assert answer.status == 400 and payload["code"] == "API_INVALID_INPUT_DATA", payload
+        assert message in payload["message"] and "lone surrogate" in payload["message"]
+    found = await (await client.post("/api/v1/project/find", json={}, headers=KEY)).json()
+    assert [p["name"] for p in found["data"]] == ["Kept"]  # nothing of the refused calls was stored
+    assert found["data"][0]["description"] == ""
 
 
-async def test_the_state_file_keeps_a_lone_surrogate_across_a_restart(tmp_path):
-    path = tmp_path / "state.json"
-    first = MockService(MockConfig(apis=("testiny",), demo_data=False, access_log=False, state_file=path))
-    server = MockTestServer(first)
-    await server.start_server()
-    try:
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"http://127.0.0.1:{server.port}/api/v1/project", headers={
-                    **KEY, "Content-Type": "application/json"}, data=b'{"name": "abc\\ud800"}') as answer:
-                assert answer.status == 200
-                pk = (await answer.json())["id"]
-    finally:
-        await server.close()
-    second = MockService(MockConfig(apis=("testiny",), demo_data=False, access_log=False, state_file=path))
-    server = MockTestServer(second)
-    await server.start_server()
-    try:
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"http://127.0.0.1:{server.port}/api/v1/project/{pk}", headers=KEY) as answer:
-                assert answer.status == 200 and (await answer.json())["name"] == "abc\ud800"
-    finally:
-        await server.close()
+async def test_the_control_api_refuses_a_lone_surrogate_in_seeds_and_fault_rules(make_mock):
+    client = await make_mock()
+    json_only = {"Content-Type": "application/json"}
+    seed = await client.post("/__mock__/seed", data=b'{"testiny": {"projects": [{"name": ' + LONE + b'}]}}',
+                             headers=json_only)
+    assert seed.status == 400 and "testiny.projects.0.name: holds U+D800" in (await seed.json())["errors"][0]
+    fault = await client.post("/__mock__/faults", data=b'{"path": ' + LONE + b', "status": 500}', headers=json_only)
+    assert fault.status == 400 and "lone surrogate" in (await fault.json())["errors"][0]
+    assert await (await client.get("/__mock__/faults")).json() == []
+    assert (await client.get("/__mock__/state")).status == 200
+
+
+def test_a_seed_file_with_a_lone_surrogate_is_refused_naming_the_place(tmp_path):
+    seed = tmp_path / "seed.json"
+    seed.write_bytes(b'{"ufdl": {"teams": [{"name": "vision"}, {"name": ' + LONE + b'}]}}')
+    with pytest.raises(SeedError) as refused:
+        load_seed_file(seed)
+    assert str(seed) in str(refused.value) and "ufdl.teams[1].name: holds U+D800" in str(refused.value)
+
+
+async def test_ufdl_refuses_a_lone_surrogate_as_drf_does(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    pair = await (await client.post("/v1/auth/obtain", json={"username": "admin", "password": "admin"})).json()
+    headers = {"Authorization": "Bearer " + pair["access"], "Content-Type": "application/json"}
+    answer = await client.post("/v1/teams/create", data=b'{"name": ' + LONE + b'}', headers=headers)
+    assert answer.status == 400 and await answer.json() == {"name": ["Surrogate characters are not allowed: U+D800."]}
+
+
+async def test_integers_beyond_64_bits_are_read_exactly(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    pair = await (await client.post("/v1/auth/obtain", json={"username": "admin", "password": "admin"})).json()
+    headers = {"Authorization": "Bearer " + pair["access"], "Content-Type": "application/json"}
+    answer = await client.post("/v1/projects/create", data=b'{"name": "x", "team": 1180591620717411303424}',
+                               headers=headers)
+    assert answer.status == 400
+    assert await answer.json() == {"team": ['Invalid pk "1180591620717411303424" - object does not exist.']}
+
+
+def test_json_integers_of_any_size_stay_exact():
+    assert loads(b'[18446744073709551616, -9223372036854775809, 12345678901234567890123]') == \
+        [2**64, -(2**63) - 1, 12345678901234567890123]
+    assert loads(b'{"n": 9223372036854775807}') == {"n": 2**63 - 1}
 
 
 async def raw_request(port: int, head: bytes) -> bytes:
@@ -83,5 +113,8 @@ async def test_header_bytes_that_are_not_utf8_are_refused_in_the_api_envelope():
         control = await raw_request(server.port, b"GET /__mock__/state HTTP/1.1\r\nHost: x\r\n"
                                                  b"X-Mock-Token: \xff\xfe\r\n\r\n")
         assert control.startswith(b"HTTP/1.1 401"), control[:200]
+        accept = await raw_request(server.port, b"GET /api/v1/project/1 HTTP/1.1\r\nHost: x\r\n"
+                                                b"X-Api-Key: testiny-mock-demo-key\r\nAccept: \xff\r\n\r\n")
+        assert accept.startswith(b"HTTP/1.1 400") and b'"code":"API_INVALID_REQUEST"' in accept, accept[:300]
     finally:
         await server.close()

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..api import Reply, RequestContext
 from ..errors import (
+    BodyIncomplete,
     BodyTooLarge,
     EngineError,
     MalformedBody,
@@ -51,6 +52,8 @@ def render_error(error: Exception, request_id: str) -> Reply:
     for kind, (status, detail) in simple.items():
         if isinstance(error, kind):
             return Reply(status, {"detail": detail})
+    if isinstance(error, BodyIncomplete):
+        return Reply(400, {"detail": f"{error.message}."})
     if isinstance(error, MethodNotAllowed):
         return Reply(405, {"detail": f"Method {error.method} not allowed here."}, {"Allow": ", ".join(error.allowed)})
     if isinstance(error, RequestInvalid):

@@ -1,4 +1,9 @@
-"""The request journal: the last N requests with their outcome, for people and for CI logs."""
+"""The request journal: the last requests with their outcome, for people and for CI logs.
+
+Bounded twice: at most `capacity` entries, and at most `max_bytes` held in all (oldest entries
+go first). A request body is kept up to `body_bytes` (its preview ends in "…" when cut), so a
+flood of large bodies costs a few MB, not what the clients sent.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-BODY_PREVIEW = 4096
+BODY_BYTES = 4096
+MAX_BYTES = 8 * 1024 * 1024
+ENTRY_OVERHEAD = 400  # bytes an entry costs besides its path, query and body (tuple, floats, note)
 
 
 @dataclass
@@ -23,29 +30,47 @@ class JournalEntry:
     duration_ms: float
     api: str | None = None
     operation: str | None = None
-    request_body: Any = None  # the raw bytes; a text preview when read
+    request_body: Any = None  # the raw bytes (cut to the journal's body_bytes); a text preview when read
+    body_size: int = 0  # the whole body's size in bytes
     errors: list[str] = field(default_factory=list)
     fault: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["time"] = datetime.fromtimestamp(self.time, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
-        data["request_body"] = _preview(self.request_body)
+        data["request_body"] = _preview(self.request_body, self.body_size)
+        del data["body_size"]
         return data
 
 
 class Journal:
-    """A ring of the last `capacity` requests. Recording is on every request's path, so it keeps a
-    plain tuple; entries are built when someone reads the journal."""
+    """A ring of the last requests. Recording is on every request's path, so it keeps a plain
+    tuple; entries are built when someone reads the journal."""
 
-    def __init__(self, capacity: int = 1000) -> None:
+    def __init__(self, capacity: int = 1000, *, body_bytes: int = BODY_BYTES, max_bytes: int = MAX_BYTES) -> None:
         self.capacity = capacity
-        self._entries: deque[tuple] = deque(maxlen=capacity)
+        self.body_bytes = body_bytes
+        self.max_bytes = max_bytes
+        self._entries: deque[tuple] = deque()
+        self._sizes: deque[int] = deque()
+        self.bytes = 0  # what the entries held cost, about
         self._ids = itertools.count(1)
 
     def record(self, method: str, path: str, query: str, status: int, duration_ms: float,
                body: bytes | None, note: dict[str, Any] | None) -> None:
-        self._entries.append((next(self._ids), time.time(), method, path, query, status, duration_ms, body, note))
+        size = 0
+        if body:
+            size = len(body)
+            if size > self.body_bytes:
+                body = body[:self.body_bytes]  # a copy: the whole body is not kept alive
+        cost = ENTRY_OVERHEAD + len(path) + len(query) + (len(body) if body else 0)
+        self._entries.append((next(self._ids), time.time(), method, path, query, status, duration_ms, body, size,
+                              note))
+        self._sizes.append(cost)
+        self.bytes += cost
+        while len(self._entries) > self.capacity or (self.bytes > self.max_bytes and len(self._entries) > 1):
+            self._entries.popleft()
+            self.bytes -= self._sizes.popleft()
 
     def entries(self, *, limit: int | None = None, api: str | None = None, failed: bool = False) -> list[JournalEntry]:
         selected = []
@@ -59,20 +84,23 @@ class Journal:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._sizes.clear()
+        self.bytes = 0
 
 
 def _entry(ident: int, moment: float, method: str, path: str, query: str, status: int, duration_ms: float,
-           body: bytes | None, note: dict[str, Any] | None) -> JournalEntry:
+           body: bytes | None, size: int, note: dict[str, Any] | None) -> JournalEntry:
     note = note or {}
     return JournalEntry(
         id=ident, time=moment, method=method, path=path, query=query, status=status,
         duration_ms=round(duration_ms, 2), api=note.get("api"), operation=note.get("operation"),
-        request_body=body, errors=list(note.get("errors", [])) if status >= 400 else [], fault=note.get("fault"),
+        request_body=body, body_size=size, errors=list(note.get("errors", [])) if status >= 400 else [],
+        fault=note.get("fault"),
     )
 
 
-def _preview(body: bytes | None) -> str | None:
+def _preview(body: bytes | None, size: int) -> str | None:
     if not body:
         return None
-    text = body[:BODY_PREVIEW].decode("utf-8", errors="replace")
-    return text + ("…" if len(body) > BODY_PREVIEW else "")
+    text = body.decode("utf-8", errors="replace")
+    return text + ("…" if size > len(body) else "")

@@ -44,6 +44,7 @@ API = ApiDefinition(
     optional_trailing_slash=True,
     parsed_media_types=("application/json", "application/x-www-form-urlencoded", "multipart/form-data"),
     body_errors_first=True,  # the real server's request logging reads request.data before anything else
+    own_text_rules=True,  # its serializers' CharFields refuse surrogates with DRF's message
     add_arguments=opts.add_arguments,
     options_from_args=opts.options_from_args,
     banner=banner,

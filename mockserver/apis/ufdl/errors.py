@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ...api import Reply
 from ...errors import (
+    BodyIncomplete,
     BodyTooLarge,
     InjectedFault,
     MalformedBody,
@@ -122,6 +123,8 @@ def render_error(error: Exception, request_id: str) -> Reply:
     if isinstance(error, MalformedBody):
         prefix = "Multipart form parse error" if error.media_type.startswith("multipart/") else "JSON parse error"
         return Reply(400, {"detail": f"{prefix} - {error.message}"})
+    if isinstance(error, BodyIncomplete):
+        return Reply(400, {"detail": f"{error.message}."})
     if isinstance(error, BodyTooLarge):
         return Reply(413, {"detail": f"Request body exceeded the limit of {error.limit} bytes."})
     if isinstance(error, RequestInvalid):

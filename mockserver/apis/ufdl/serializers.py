@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from ...api import NO_BODY, FormBody
+from ...text import lone_surrogate
 from . import errors as e
 
 _EMPTY = object()  # a field absent from the body
@@ -53,10 +54,9 @@ def char_field(value: Any, *, max_length: int | None, trim: bool = True, allow_b
         messages.append(e.TOO_LONG.format(max=max_length))
     if "\x00" in text:
         messages.append(e.NULL_CHARACTERS)
-    if not text.isascii():
-        surrogate = next((c for c in text if 0xD800 <= ord(c) <= 0xDFFF), None)
-        if surrogate is not None:
-            messages.append(e.SURROGATES.format(code=ord(surrogate)))
+    surrogate = lone_surrogate(text)
+    if surrogate is not None:
+        messages.append(e.SURROGATES.format(code=ord(surrogate)))
     if messages:
         raise ValueError(messages)
     return text
