@@ -83,6 +83,9 @@ class MockService:
         # or of its last answer is closed (slow or idle clients; Node and Apache close idle
         # keep-alive connections after 5 s)
         kwargs.setdefault("keepalive_timeout", self.config.header_timeout)
+        # after an answer given before the whole body came (413, a body timeout), the rest is read
+        # and dropped for at most this long, so that the client sees the answer; then it is closed
+        kwargs.setdefault("lingering_time", 2.0)
         return web.Server(self.handle, request_factory=self._make_request, **kwargs)
 
     def _make_request(self, message: Any, payload: Any, protocol: Any, writer: Any,
