@@ -25,7 +25,7 @@ from .api import ApiDefinition
 from .config import MockConfig
 from .control import CONTROL_PREFIX, ControlPlane, control_definition
 from .control.journal import Journal
-from .persistence import SaveFailed, StateDatabase
+from .persistence import GroupCommit, SaveFailed, StateDatabase
 from .runtime import NOTE, ApiRuntime
 from .seeding import demo_seed, load_seed_file
 
@@ -66,8 +66,10 @@ class MockService:
         self.runtimes = build_runtimes(config, definitions, seeds)
         journal = Journal(config.journal_entries, body_bytes=config.journal_body_bytes, max_bytes=config.journal_bytes)
         self.plane = ControlPlane(token=config.control_token, runtimes=self.runtimes, journal=journal)
+        self._commits: GroupCommit | None = None
         if config.state_file is not None:
             self.plane.store = open_state_file(config.state_file, self.runtimes)
+            self._commits = GroupCommit(self.plane.store, self.runtimes)
         self.control: ApiRuntime | None = None
         if config.control:
             self.control = ApiRuntime(control_definition(self.plane), strict=config.strict,
@@ -129,7 +131,7 @@ class MockService:
                         if runtime.router.owns(path):
                             response = await runtime.handle(request, path)
                             if runtime.persisted and runtime.state.changes:
-                                response = self._save(runtime, response)
+                                response = await self._saved(response)
                             break
                     else:
                         response = self._not_mounted()
@@ -151,10 +153,10 @@ class MockService:
             access_log.info("%s %s %s %.1fms", method, request.path_qs, response.status, elapsed)
         return response
 
-    def _save(self, runtime: ApiRuntime, response: web.StreamResponse) -> web.StreamResponse:
-        """Commit what the request changed before its answer goes out; if that fails, say so."""
+    async def _saved(self, response: web.StreamResponse) -> web.StreamResponse:
+        """The answer, once what the request changed is committed; if that fails, say so."""
         try:
-            self.plane.store.save_changes(runtime.name, runtime.state)
+            await self._commits.committed()
         except SaveFailed as exc:
             log.error("%s", exc)
             return _json(503, {"detail": f"The mock could not save this change to its state file: {exc.__cause__}"})
