@@ -93,6 +93,7 @@ def bench_writes(args: Any, api: str, workdir: Path) -> tuple[list[list[str]], l
                               f"{ratio:.2f}x" if ratio else "-", harness.fmt(base.p99_ms, 1),
                               harness.fmt(disk.p99_ms, 1), str(base.error_count + disk.error_count),
                               base.check or disk.check or ""])
+        persisted.prepare(max(SIZES))  # the load measured next is of exactly this many projects
     finally:
         memory.stop()
         persisted.stop()
@@ -106,7 +107,7 @@ def time_to_healthy(server: harness.Server) -> float:
 
 
 def bench_load(args: Any, path: Path, api: str, workdir: Path) -> dict[str, float]:
-    """Start-up with the 100k+ projects the write run left in the state file, against an empty start."""
+    """Start-up with the 100k projects the write run left in the state file, against an empty start."""
     empty = FileMock(api, args, workdir / f"empty-{api}.db")
     loaded = FileMock(api, args, path)
     try:

@@ -47,6 +47,17 @@ def loads(data: bytes | str, encoding: str = "utf-8") -> Any:
     return json.loads(text, parse_constant=_reject_constant)
 
 
+def loads_stored(data: bytes) -> Any:
+    """`loads` for JSON this process wrote itself (state-file rows): orjson straight away when it
+    can read it exactly, else `loads`."""
+    if orjson is not None and _MAYBE_HUGE.search(data) is None:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return loads(data)
+
+
 def _depth(raw: bytes) -> int:
     """Nesting depth of a JSON text (brackets inside strings are skipped)."""
     depth = deepest = 0

@@ -89,11 +89,11 @@ class StateDatabase:
     def load(self, api: str) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
         """An API's stored records by kind, and its meta."""
         tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        loads = jsonio.loads
+        loads = jsonio.loads_stored
         for kind, data in self._db.execute("SELECT kind, data FROM records WHERE api = ? ORDER BY kind, key", (api,)):
             tables[kind].append(loads(data))
         row = self._db.execute("SELECT data FROM meta WHERE api = ?", (api,)).fetchone()
-        return dict(tables), (loads(row[0]) if row else {})
+        return dict(tables), (jsonio.loads(row[0]) if row else {})
 
     # -- saving --------------------------------------------------------------------------------
 

@@ -9,11 +9,13 @@ from .models import Project
 from .options import ApiOptions
 from .state import STORED, ProjectStore
 
+FIELDS = frozenset(STORED)
+
 
 def restore(options: ApiOptions, tables: Tables, meta: dict[str, Any]) -> ProjectStore:
     store = ProjectStore(options)
     for entry in sorted(tables.get("project", []), key=lambda row: row["id"]):
-        project = Project(**{name: entry[name] for name in STORED if name in entry})
+        project = Project(**entry) if entry.keys() <= FIELDS else Project(**{k: entry[k] for k in STORED if k in entry})
         store.projects[project.id] = project
         if project.project_key is not None and not project.is_deleted:
             store._live_keys[project.project_key.upper()] = project.id

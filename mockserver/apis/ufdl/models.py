@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from ...jsonio import CachedJson
@@ -122,12 +123,23 @@ def stored_row(record: User | Team | Membership | Project) -> dict[str, Any]:
 
 def revive(kind: type, row: dict[str, Any]) -> Any:
     """The record a stored row was made from (see `stored_row`)."""
-    values = {}
-    for f in fields(kind):
-        if f.init and f.name in row:
-            value = row[f.name]
-            values[f.name] = parse_timestamp(value) if value is not None and f.name in TIME_FIELDS else value
+    values = dict(row)
+    for name in _time_fields(kind):
+        if values.get(name) is not None:
+            values[name] = parse_timestamp(values[name])
+    for name in _caches(kind):
+        values.pop(name, None)
     return kind(**values)
 
 
 TIME_FIELDS = frozenset({"date_joined", "last_login", "creation_time", "deletion_time"})
+
+
+@cache
+def _time_fields(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind) if f.name in TIME_FIELDS)
+
+
+@cache
+def _caches(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind) if f.metadata.get("cache") or not f.init)
