@@ -4,9 +4,10 @@
 `create_app` wraps it in an aiohttp application for tests and embedding.
 """
 
-from .app import create_app
-from .config import MockConfig
-from .service import MockService
+__version__ = "0.2.0"  # before the imports: modules below read it
 
-__all__ = ["MockConfig", "MockService", "create_app"]
-__version__ = "0.1.0"
+from .app import create_app  # noqa: E402
+from .config import MockConfig  # noqa: E402
+from .service import MockService  # noqa: E402
+
+__all__ = ["MockConfig", "MockService", "__version__", "create_app"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import ipaddress
 import logging
 import signal
 import sys
@@ -22,6 +23,17 @@ from .persistence import StateFileError
 from .seeding import SeedError
 
 
+def port_number(text: str) -> int:
+    """A TCP port: 1-65535, or 0 for a free one (argparse type)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port: use 1-65535, or 0 for a free one")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
@@ -32,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    parser.add_argument("--port", type=port_number, default=8000,
+                        help="port to listen on, 1-65535 (default: 8000; 0 picks a free one)")
     parser.add_argument("--api", action="append", choices=api_registry.AVAILABLE, metavar="NAME",
                         help=f"serve only this API (repeatable; default: all of {', '.join(api_registry.AVAILABLE)})")
     data = parser.add_mutually_exclusive_group()
@@ -68,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> MockConfig:
-    loopback = args.host in ("127.0.0.1", "localhost", "::1") or args.host.startswith("127.")
+    loopback = is_loopback(args.host)
     control = not args.no_control and (loopback or args.control_token is not None)
     if not args.no_control and not control:
         print("mockserver: control API off on a non-loopback host without --control-token", file=sys.stderr)
@@ -86,6 +99,16 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         journal_bytes=args.journal_bytes, journal_body_bytes=args.journal_body_bytes,
         header_timeout=args.header_timeout, body_timeout=args.body_timeout,
     )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address) is this machine's loopback interface, judged by address."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def serve(config: MockConfig) -> int:
@@ -111,7 +134,6 @@ def serve(config: MockConfig) -> int:
 
 async def _serve_until_stopped(service: Any, config: MockConfig) -> None:
     """Listen, print where and how to log in, and stop cleanly on Ctrl-C / SIGTERM."""
-    uninstall = freeze_after_full_collections(asyncio.get_running_loop())
     runner = web.ServerRunner(service.server(access_log=None), shutdown_timeout=10.0)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
@@ -119,16 +141,18 @@ async def _serve_until_stopped(service: Any, config: MockConfig) -> None:
         await site.start()
     except OSError:
         await runner.cleanup()
+        service.close()
         raise
+    uninstall = freeze_after_full_collections(asyncio.get_running_loop())
     port = site._server.sockets[0].getsockname()[1]  # the real port, also when --port 0
     host = config.host if config.host not in ("0.0.0.0", "::") else "localhost"
     base = f"http://{host}:{port}"
-    lines = [f"mockserver {__version__} listening on {base}  (Ctrl-C to stop)"]
+    lines = [f"mockserver {__version__} listening on {base}  (Ctrl-C to stop)", f"data     {service.loaded}"]
     for runtime in service.runtimes:
         if runtime.definition.banner:
             lines.extend(runtime.definition.banner(runtime, base))
     if config.control:
-        lines.append(f"control  {base}/__mock__/  (health, reset, state)")
+        lines.append(f"control  {base}/__mock__/  (dashboard, health, reset, state)")
     print("\n".join(lines), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -152,13 +176,22 @@ def run(coroutine: Any) -> Any:
     return uvloop.run(coroutine)
 
 
-def check_spec(paths: list[str]) -> int:
+def check_spec(argv: list[str]) -> int:
+    """`mockserver check-spec [FILE ...]`: validate OpenAPI specs (the bundled ones by default)."""
+    parser = argparse.ArgumentParser(prog="mockserver check-spec",
+                                     description="Validate OpenAPI 3.1 documents as the mock reads them: against "
+                                                 "the OpenAPI schema (openapi-spec-validator), then compiled by "
+                                                 "the mock (routes, parameters, schemas).")
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILE",
+                        help="spec files to check (default: every bundled spec)")
+    args = parser.parse_args(argv)
     import yaml
     from openapi_spec_validator import validate
 
     from .spec import compile_spec, find_spec_file
 
-    files = [Path(p) for p in paths] or [find_spec_file(api_registry.load(n).spec_file) for n in api_registry.AVAILABLE]
+    files = args.files or [find_spec_file(name) for name in (*(api_registry.load(n).spec_file
+                                                                for n in api_registry.AVAILABLE), "control.yaml")]
     failed = 0
     for path in files:
         try:
@@ -168,7 +201,7 @@ def check_spec(paths: list[str]) -> int:
             print(f"ok      {path}")
         except Exception as exc:  # report every file, then fail
             failed += 1
-            print(f"INVALID {path}: {str(exc).splitlines()[0]}", file=sys.stderr)
+            print(f"INVALID {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import secrets
 from collections.abc import Awaitable, Mapping
 from email.parser import BytesParser
@@ -66,6 +67,7 @@ class ApiRuntime:
         self.router = Router(self.spec, optional_trailing_slash=definition.optional_trailing_slash)
         self.seed = seed
         self.persisted = False  # True: every change of the state is noted for the state file
+        self.restored = False  # True: the state came from the state file at start-up
         self.state: Any = None
         self._adopt(definition.create_state(self.options, seed))
         self.contract_violations: list[str] = []
@@ -81,6 +83,13 @@ class ApiRuntime:
     @property
     def base_path(self) -> str:
         return self.spec.base_path
+
+    @property
+    def root(self) -> str:
+        """Where the API lives: its base path and the directory all its paths share (`/v1/`)."""
+        paths = [self.base_path + path for path in self.spec.paths] or [self.base_path + "/"]
+        shared = os.path.commonprefix(paths)
+        return shared[:shared.rfind("/") + 1] or "/"
 
     @property
     def persistable(self) -> bool:

@@ -13,6 +13,7 @@ handler in a `web.Application` for tests and for embedding.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ from typing import Any
 from aiohttp import HttpVersion11, web
 
 from . import apis as api_registry
+from . import jsonio
 from .api import ApiDefinition
 from .config import MockConfig
 from .control import CONTROL_PREFIX, ControlPlane, control_definition
@@ -64,16 +66,21 @@ class MockService:
                  seeds: dict | None = None) -> None:
         self.config = config = config or MockConfig()
         self.runtimes = build_runtimes(config, definitions, seeds)
+        self.loaded = describe_data(config, seeds)  # what the mock started with, for the banner
         journal = Journal(config.journal_entries, body_bytes=config.journal_body_bytes, max_bytes=config.journal_bytes)
         self.plane = ControlPlane(token=config.control_token, runtimes=self.runtimes, journal=journal)
         self._commits: GroupCommit | None = None
         if config.state_file is not None:
             self.plane.store = open_state_file(config.state_file, self.runtimes)
             self._commits = GroupCommit(self.plane.store, self.runtimes)
+            restored = [r.name for r in self.runtimes if r.restored]
+            self.loaded = (f"state file {config.state_file}" + (f" ({', '.join(restored)} restored from it)"
+                           if restored else f" (new; starts from {self.loaded})"))
         self.control: ApiRuntime | None = None
         if config.control:
+            # no CORS headers: only the mock's own pages (the dashboard) may call the control API
             self.control = ApiRuntime(control_definition(self.plane), strict=config.strict,
-                                      common_headers=CORS_HEADERS, body_timeout=config.body_timeout)
+                                      body_timeout=config.body_timeout)
         self._answers_expect = False  # True when served by web.Server (no application to send 100 Continue)
 
     # -- serving -------------------------------------------------------------------------------
@@ -125,7 +132,8 @@ class MockService:
                 response = await self._apply_fault(request)
             if response is None:
                 if control:
-                    response = await self.control.handle(request, path)
+                    refusal = self._control_refusal(request)
+                    response = refusal or await self.control.handle(request, path)
                 else:
                     for runtime in self.runtimes:
                         if runtime.router.owns(path):
@@ -142,7 +150,7 @@ class MockService:
         except Exception:
             log.exception("unhandled error for %s %s", method, path)
             response = _json(500, {"detail": "Internal error in the mock server."})
-        if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers and not control:
             _preflight(request, response)
         elapsed = (time.perf_counter() - started) * 1000
         if not control:
@@ -162,28 +170,66 @@ class MockService:
             return _json(503, {"detail": f"The mock could not save this change to its state file: {exc.__cause__}"})
         return response
 
+    def _control_refusal(self, request: web.BaseRequest) -> web.Response | None:
+        """Why a control call is refused, if it is: a page of another origin may not drive the
+        mock (it could reset, seed or read everything), nor a page that reached it through a
+        DNS name it does not answer to (DNS rebinding)."""
+        host = request.headers.get("Host", "")
+        if self.config.control_token is None and not self._names_this_mock(host):
+            return web.json_response({"detail": f"The control API answers only to the mock's own names "
+                                                f"(localhost, a loopback address, {self.config.host}), not "
+                                                f"Host: {host!r}; start with --control-token to serve others."},
+                                     status=403, dumps=_dumps)
+        origin = request.headers.get("Origin")
+        if origin is not None and origin not in (f"http://{host}", f"https://{host}"):
+            return web.json_response({"detail": f"The control API is not for pages of other origins "
+                                                f"(Origin: {origin!r}); the dashboard is at /__mock__/."},
+                                     status=403, dumps=_dumps)
+        return None
+
+    def _names_this_mock(self, host: str) -> bool:
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        name = name.strip("[]").lower()
+        if name in ("localhost", self.config.host.lower()):
+            return True
+        try:
+            return ipaddress.ip_address(name).is_loopback
+        except ValueError:
+            return False
+
     def _not_mounted(self) -> web.Response:
         mounted = [f"{r.name} under {r.base_path or '/'}" for r in self.runtimes]
         return _json(404, {"detail": "Not found.", "mounted": mounted})
 
     async def _apply_fault(self, request: web.BaseRequest) -> web.StreamResponse | None:
-        """Apply the first matching fault rule: latency, a forced status, or a dropped connection."""
+        """Apply the fault rules that fire: their latencies add up, then the first drop or status wins."""
         runtime = self.runtime_for(request.path)
-        rule = self.plane.faults.pick(request.method, request.path, runtime.name if runtime else None)
-        if rule is None:
+        fired = self.plane.faults.pick(request.method, request.path, runtime.name if runtime else None)
+        if not fired:
             return None
-        request[NOTE] = {"fault": rule.describe(), "api": runtime.name if runtime else None}
-        if rule.latency_ms:
-            await asyncio.sleep(rule.latency_ms / 1000)
-        if rule.drop:
+        request[NOTE] = {"fault": "; ".join(rule.describe() for rule in fired),
+                         "api": runtime.name if runtime else None}
+        latency = sum(rule.latency_ms or 0 for rule in fired)
+        if latency:
+            await asyncio.sleep(latency / 1000)
+        outcome = next((rule for rule in fired if rule.drop or rule.status), None)
+        if outcome is None:
+            return None
+        if outcome.drop:
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError()
-        if rule.status:
-            if runtime is None:
-                return _json(rule.status, {"detail": "Fault injected by the mock."})
-            return runtime.fault_response(request, rule.status)
-        return None
+        if runtime is None:
+            return _json(outcome.status, {"detail": "Fault injected by the mock."})
+        return runtime.fault_response(request, outcome.status)
+
+
+def describe_data(config: MockConfig, seeds: dict | None) -> str:
+    if seeds is not None:
+        return "the given seeds"
+    if config.seed_file is not None:
+        return f"seed file {config.seed_file}"
+    return "demo data (mockserver/data/demo-seed.yaml; --empty for none)" if config.demo_data else "empty (--empty)"
 
 
 def open_state_file(path: Any, runtimes: list[ApiRuntime]) -> StateDatabase:
@@ -196,6 +242,7 @@ def open_state_file(path: Any, runtimes: list[ApiRuntime]) -> StateDatabase:
             continue
         if runtime.name in stored:
             runtime.restore(*store.load(runtime.name))
+            runtime.restored = True
         else:
             store.save_all(runtime.name, runtime.state)
         runtime.persist()
@@ -229,6 +276,10 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> web.
     response = web.json_response(body, status=status, headers=headers)
     response.headers.update(CORS_HEADERS)
     return response
+
+
+def _dumps(value: Any) -> str:
+    return jsonio.dumps(value).decode("utf-8")
 
 
 def _allow_of(exc: web.HTTPException) -> dict[str, str]:

@@ -124,3 +124,40 @@ def test_state_file_keeps_testiny_projects_and_etags_across_a_restart(tmp_path):
         assert server.get(f"/api/v1/project/{created['id']}", headers=key).json() == deleted
         again = server.post("/api/v1/project", headers=key, json={"name": "Next", "project_key": "KEPT"}).json()
         assert again["id"] == created["id"] + 1  # the key was free (its holder is deleted), ids go on
+
+
+@pytest.mark.parametrize("port", ["99999", "65536", "-1", "http"])
+def test_a_port_that_is_no_port_is_refused(port, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--port", port])
+    assert exited.value.code == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_a_busy_port_is_one_clear_line_and_exit_status_1():
+    with ServerProcess("--empty") as server:
+        port = server.url.rsplit(":", 1)[1]
+        result = subprocess.run([sys.executable, "-m", "mockserver", "--port", port, "--quiet"], cwd=REPO,
+                                capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "address already in use" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_check_spec_has_its_own_help(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["check-spec", "--help"])
+    assert exited.value.code == 0 and "usage: mockserver check-spec" in capsys.readouterr().out
+
+
+def test_the_banner_names_the_demo_accounts_and_what_was_loaded(tmp_path):
+    with ServerProcess() as server:
+        banner = "".join(server.banner)
+    assert "mockserver 0.2.0 listening" in banner
+    assert "data     demo data" in banner and "users alice/alice, bob/bob" in banner
+    state = tmp_path / "state.db"
+    with ServerProcess("--empty", "--state-file", str(state)) as server:
+        assert f"data     state file {state} (new; starts from empty" in "".join(server.banner)
+        server.stop(signal.SIGTERM)
+    with ServerProcess("--empty", "--state-file", str(state)) as server:
+        assert "testiny, ufdl restored from it" in "".join(server.banner)

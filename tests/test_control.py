@@ -25,7 +25,7 @@ async def test_health_names_the_served_apis(make_mock):
     client = await make_mock(apis=("ufdl",))
     response = await client.get("/__mock__/health")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "apis": {"ufdl": "/"}}
+    assert await response.json() == {"status": "ok", "version": "0.2.0", "apis": {"ufdl": "/v1/"}}
 
 
 async def test_reset_goes_back_to_the_start_up_data(make_mock):
@@ -161,7 +161,7 @@ async def test_control_token_is_required_when_configured(make_mock):
     assert (await client.get("/__mock__/state")).status == 401
     assert (await client.get("/__mock__/state", headers={"X-Mock-Token": "wrong"})).status == 401
     assert (await client.get("/__mock__/state", headers={"X-Mock-Token": "s3cret"})).status == 200
-    assert (await client.get("/__mock__/state?token=s3cret")).status == 200
+    assert (await client.get("/__mock__/state?token=s3cret")).status == 401  # a header only: queries get logged
 
 
 async def test_control_api_can_be_switched_off(make_mock):
@@ -241,3 +241,27 @@ async def test_a_seed_may_hold_a_soft_deleted_team_and_a_deactivated_user(make_m
     assert team["deletion_time"] is not None and team["members"] == []
     assert [m["deletion_time"] is not None for m in state["memberships"]] == [True]
     assert next(u for u in state["users"] if u["username"] == "gone")["is_active"] is False
+
+
+async def test_health_names_the_version_and_where_each_api_lives(make_mock):
+    client = await make_mock()
+    health = await (await client.get("/__mock__/health")).json()
+    assert health == {"status": "ok", "version": "0.2.0", "apis": {"testiny": "/api/v1/", "ufdl": "/v1/"}}
+
+
+async def test_fault_rules_compose_as_the_readme_recipe_shows(make_mock):
+    """The README's recipe: a latency rule on every project call, then a 503 on the next 3 creates."""
+    client = await make_mock(apis=("ufdl",), demo_data=True)
+    headers = await token(client)
+    await client.post("/__mock__/faults", json={"path": "/v1/projects/*", "latency_ms": 150})
+    await client.post("/__mock__/faults", json={"method": "POST", "path": "/v1/projects/create", "status": 503,
+                                                "count": 3})
+    started = time.monotonic()
+    failed = await client.post("/v1/projects/create", headers=headers, json={"name": "slow and failing", "team": 1})
+    assert failed.status == 503 and time.monotonic() - started >= 0.15  # both rules applied
+    rules = await (await client.get("/__mock__/faults")).json()
+    assert [(r["hits"], r.get("count")) for r in rules] == [(1, None), (1, 2)]
+    started = time.monotonic()
+    assert (await client.get("/v1/projects/1", headers=headers)).status == 200 and time.monotonic() - started >= 0.15
+    journal = (await (await client.get("/__mock__/journal?limit=2")).json())["entries"]
+    assert "#1" in journal[1]["fault"] and "#2" in journal[1]["fault"]

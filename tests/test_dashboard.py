@@ -60,3 +60,39 @@ def test_dashboard_shows_state_and_journal_live_and_its_buttons_work(browser_pag
         page.click("#load-seed")
         page.locator("#message.error-text").wait_for(timeout=5000)
         assert "team" in page.inner_text("#message")
+
+
+EVIL_PAGE = """<!doctype html><title>evil</title><script>
+const mock = new URLSearchParams(location.search).get("mock");
+const tries = [
+  fetch(mock + "/__mock__/reset", {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"}, body: "x"}),
+  fetch(mock + "/__mock__/seed?mode=merge", {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"},
+        body: JSON.stringify({ufdl: {users: [{username: "evil", password: "evil", is_superuser: true}]}})}),
+  fetch(mock + "/__mock__/purge?prefix=Al", {method: "POST", mode: "no-cors"}),
+  fetch(mock + "/__mock__/seed", {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"}),
+  fetch(mock + "/__mock__/state").then(r => r.text()),
+];
+Promise.allSettled(tries).then(results => {
+  const read = results[4].status === "fulfilled" ? "READ" : "BLOCKED";
+  document.title = "done " + read + " " + results.map(r => r.status).join(",");
+});
+</script>"""
+
+
+def test_a_page_of_another_origin_cannot_reset_seed_purge_or_read(browser_page, tmp_path):
+    import http.server
+    import threading
+
+    (tmp_path / "evil.html").write_text(EVIL_PAGE)
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
+    evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        with ServerProcess("--api", "ufdl") as server:
+            before = server.get("/__mock__/state").json()
+            browser_page.goto(f"http://127.0.0.1:{evil.server_port}/evil.html?mock={server.url}")
+            browser_page.wait_for_function("document.title.startsWith('done')", timeout=10000)
+            assert "BLOCKED" in browser_page.title()
+            assert server.get("/__mock__/state").json() == before  # not reset, seeded or purged
+    finally:
+        evil.shutdown()

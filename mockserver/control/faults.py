@@ -1,4 +1,9 @@
-"""Fault rules: make matching requests slow, fail with a chosen status, or lose their connection."""
+"""Fault rules: make matching requests slow, fail with a chosen status, or lose their connection.
+
+Rules compose: every rule that matches a request fires (each by its own probability, each using
+up one of its count), their latencies add up, and the first of them (in the order they were
+added) that drops the connection or forces a status decides the outcome.
+"""
 
 from __future__ import annotations
 
@@ -60,14 +65,15 @@ class FaultRules:
     def clear(self) -> None:
         self.rules.clear()
 
-    def pick(self, method: str, path: str, api: str | None) -> FaultRule | None:
-        """The first rule that matches and fires (by its probability); uses up one of its count."""
-        for rule in self.rules:
+    def pick(self, method: str, path: str, api: str | None) -> list[FaultRule]:
+        """Every rule that matches and fires (by its probability), in order; each uses up one of its count."""
+        fired = []
+        for rule in list(self.rules):
             if rule.matches(method, path, api) and self.rng.random() < rule.probability:
                 rule.hits += 1
                 if rule.count is not None:
                     rule.count -= 1
                     if rule.count <= 0:
                         self.rules.remove(rule)
-                return rule
-        return None
+                fired.append(rule)
+        return fired

@@ -7,6 +7,7 @@ import hmac
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..api import Reply, RequestContext
 from ..errors import (
     BodyIncomplete,
@@ -35,9 +36,9 @@ def authenticate(ctx: RequestContext) -> None:
     token = ctx.state.token
     if token is None or ctx.operation.operation_id == "health":
         return
-    given = ctx.request.headers.get("X-Mock-Token") or ctx.request.query.get("token") or ""
+    given = ctx.request.headers.get("X-Mock-Token") or ""  # a header only: query strings end up in logs
     if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")):
-        raise ControlError(401, "This control API needs the X-Mock-Token header (or ?token=).")
+        raise ControlError(401, "This control API needs the X-Mock-Token header.")
 
 
 def render_error(error: Exception, request_id: str) -> Reply:
@@ -98,7 +99,7 @@ def dashboard(ctx: RequestContext) -> Reply:
 
 
 def health(ctx: RequestContext) -> Reply:
-    return Reply(200, {"status": "ok", "apis": {r.name: r.base_path or "/" for r in ctx.state.runtimes}})
+    return Reply(200, {"status": "ok", "version": __version__, "apis": {r.name: r.root for r in ctx.state.runtimes}})
 
 
 def reset(ctx: RequestContext) -> Reply:

@@ -23,8 +23,12 @@ def create_state(options: opts.UfdlOptions, seed: dict[str, Any] | None) -> Ufdl
 
 def banner(runtime: Any, base_url: str) -> list[str]:
     options = runtime.options
+    users = [f"{u.username}/{u.password}" for u in runtime.state.users.values()
+             if u.is_active and u.username != options.admin_username][:5]
+    more = len([u for u in runtime.state.users.values() if u.is_active]) - 1 - len(users)
     return [
-        f"UFDL     {base_url}/v1/  superuser {options.admin_username}/{options.admin_password}",
+        f"UFDL     {base_url}/v1/  superuser {options.admin_username}/{options.admin_password}"
+        + (f", users {', '.join(users)}" + (f" and {more} more" if more > 0 else "") if users else ""),
         f"         token: curl -s -X POST {base_url}/v1/auth/obtain -H 'Content-Type: application/json' "
         f"-d '{{\"username\": \"{options.admin_username}\", \"password\": \"{options.admin_password}\"}}'",
     ]
