@@ -1,16 +1,30 @@
-"""`MockTestServer`: a `MockService` on aiohttp's test server, served as the command line serves it.
+"""Running the mock inside a test process.
 
-    service = MockService(MockConfig(apis=("ufdl",)))
-    client = await aiohttp_client(MockTestServer(service))   # pytest-aiohttp
+`RunningMock` serves a `MockService` on a free local port from a thread of its own (its own event
+loop), so sync tests (`requests`, `httpx`) and async tests alike can call it by URL; it also
+offers the control API as methods. The pytest plugin (`mockserver.pytest_plugin`) builds its
+fixtures on it. `MockTestServer` is the same service on aiohttp's test server, for aiohttp tests.
+
+    with RunningMock(apis=("ufdl",)) as mock:
+        requests.post(mock.ufdl_url + "projects/list", headers=mock.ufdl_headers())
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import socket
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import BaseTestServer
 
+from .config import MockConfig
+from .seeding import load_seed_file
 from .service import MockService
 
 
@@ -28,3 +42,144 @@ class MockTestServer(BaseTestServer):
     async def close(self) -> None:
         await super().close()
         self.service.close()
+
+
+class ControlError(AssertionError):
+    """A control call the mock refused (the message holds its answer)."""
+
+
+class RunningMock:
+    """A mock served from a background thread on 127.0.0.1:<free port>; start() / stop(), or `with`."""
+
+    def __init__(self, *, apis: tuple[str, ...] = (), demo_data: bool = False, seed: dict | str | Path | None = None,
+                 **settings: Any) -> None:
+        seeds = load_seed_file(Path(seed)) if isinstance(seed, (str, Path)) else seed
+        self.config = MockConfig(apis=tuple(apis), demo_data=demo_data, access_log=False, **settings)
+        self.service = MockService(self.config, seeds=seeds)
+        self.url = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.ServerRunner | None = None
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def start(self) -> RunningMock:
+        loop = self._loop = asyncio.new_event_loop()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        loop.run_until_complete(self._serve(sock))
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._thread = threading.Thread(target=loop.run_forever, name="mockserver", daemon=True)
+        self._thread.start()
+        return self
+
+    async def _serve(self, sock: socket.socket) -> None:
+        self._runner = web.ServerRunner(self.service.server(access_log=None), shutdown_timeout=5.0)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=15)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=15)
+        self._loop.close()
+        self._loop = None
+        self.service.close()
+
+    def __enter__(self) -> RunningMock:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- where things are ----------------------------------------------------------------------
+
+    @property
+    def ufdl_url(self) -> str:
+        """The UFDL API's root, e.g. http://127.0.0.1:PORT/v1/ (append `projects/list`)."""
+        return self.url + self._root("ufdl")
+
+    @property
+    def testiny_url(self) -> str:
+        """The Testiny API's root, e.g. http://127.0.0.1:PORT/api/v1/ (append `project`)."""
+        return self.url + self._root("testiny")
+
+    @property
+    def testiny_key(self) -> str:
+        return self._runtime("testiny").options.api_keys[0]
+
+    @property
+    def ufdl_admin(self) -> tuple[str, str]:
+        options = self._runtime("ufdl").options
+        return options.admin_username, options.admin_password
+
+    def testiny_headers(self) -> dict[str, str]:
+        return {"X-Api-Key": self.testiny_key}
+
+    def ufdl_headers(self, username: str | None = None, password: str | None = None) -> dict[str, str]:
+        """`Authorization: Bearer <access token>` of a UFDL user (default: the superuser)."""
+        if username is None:
+            username, password = self.ufdl_admin
+        pair = self._call("POST", self._root("ufdl") + "auth/obtain",
+                          {"username": username, "password": password if password is not None else username})
+        return {"Authorization": "Bearer " + pair["access"]}
+
+    # -- the control API -----------------------------------------------------------------------
+
+    def reset(self, api: str | None = None) -> None:
+        """Back to the start-up data (UFDL tokens from before are refused afterwards)."""
+        self._call("POST", "/__mock__/reset" + (f"?api={api}" if api else ""))
+
+    def seed(self, data: dict | str | Path, *, merge: bool = False) -> None:
+        """Load a seed (a dict in the seed-file format, or a seed file): replacing the data, or added."""
+        seeds = load_seed_file(Path(data)) if isinstance(data, (str, Path)) else data
+        self._call("POST", "/__mock__/seed" + ("?mode=merge" if merge else ""), seeds)
+
+    def state(self, api: str | None = None) -> dict[str, Any]:
+        return self._call("GET", "/__mock__/state" + (f"?api={api}" if api else ""))
+
+    def requests(self, *, api: str | None = None, failed: bool = False, limit: int | None = None) -> list[dict]:
+        """The journal, newest first (see GET /__mock__/journal)."""
+        query = "&".join(part for part in (f"api={api}" if api else "", "failed=true" if failed else "",
+                                           f"limit={limit}" if limit else "") if part)
+        return self._call("GET", "/__mock__/journal" + (f"?{query}" if query else ""))["entries"]
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/__mock__/journal")
+
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """A fault rule, e.g. `add_fault(path="/v1/projects/*", status=503, count=1)`."""
+        return self._call("POST", "/__mock__/faults", rule)
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/__mock__/faults")
+
+    def purge(self, prefix: str) -> dict[str, Any]:
+        return self._call("POST", f"/__mock__/purge?prefix={prefix}")
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _runtime(self, api: str) -> Any:
+        for runtime in self.service.runtimes:
+            if runtime.name == api:
+                return runtime
+        raise LookupError(f"this mock does not serve {api!r} (apis={self.config.apis or 'all'})")
+
+    def _root(self, api: str) -> str:
+        return self._runtime(api).root
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        if self.config.control_token:
+            headers["X-Mock-Token"] = self.config.control_token
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                payload = answer.read()
+        except urllib.error.HTTPError as error:
+            raise ControlError(f"{method} {path} answered {error.code}: {error.read().decode(errors='replace')}") \
+                from None
+        return json.loads(payload) if payload else None

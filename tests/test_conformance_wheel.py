@@ -67,3 +67,26 @@ def test_the_wheel_runs_the_suite_against_a_mock(installed, tmp_path):
     assert "the server holds nothing of this run" in output
     assert "ufdl.lifecycle.read-back" in (tmp_path / "report.md").read_text(encoding="utf-8")
     assert not any(p.name == ".pytest_cache" for p in tmp_path.iterdir()), os.listdir(tmp_path)
+
+
+USER_TESTS = '''
+import requests
+
+def test_create_then_list(mockserver):
+    auth = mockserver.ufdl_headers()
+    team = requests.post(mockserver.ufdl_url + "teams/create", json={"name": "mine"}, headers=auth).json()
+    requests.post(mockserver.ufdl_url + "projects/create", json={"name": "P", "team": team["pk"]}, headers=auth)
+    assert [p["name"] for p in requests.post(mockserver.ufdl_url + "projects/list", headers=auth).json()] == ["P"]
+
+def test_each_test_starts_from_the_start_up_data(mockserver):
+    assert requests.post(mockserver.ufdl_url + "projects/list", headers=mockserver.ufdl_headers()).json() == []
+'''
+
+
+def test_a_project_of_a_user_gets_the_mockserver_fixture_from_the_wheel(installed, tmp_path):
+    (tmp_path / "test_mine.py").write_text(USER_TESTS)
+    env = {"PATH": f"{installed}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run([str(installed / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert "2 passed" in done.stdout
