@@ -111,7 +111,8 @@ class ProjectStore:
             project = self.get(pid, at)
             if not force and fields.get("_etag") != project.etag:
                 state = "missing" if "_etag" not in fields else "does not match the current value"
-                raise InputDataConflict(f"{item_prefix(at)}_etag: {state} of project {pid} (pass force=1 to override)")
+                raise InputDataConflict(
+                    f"{item_prefix(at)}_etag: {state} of project {pid} (pass force=true to override)")
             if not project.is_deleted:
                 key = fields["project_key"] if "project_key" in fields else project.project_key
                 self._key_clash(key, at, pid, claimed, rekeyed)
