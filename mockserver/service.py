@@ -29,7 +29,7 @@ from .control import CONTROL_PREFIX, ControlPlane, control_definition
 from .control.journal import Journal
 from .persistence import GroupCommit, SaveFailed, StateDatabase
 from .runtime import NOTE, ApiRuntime
-from .seeding import demo_seed, load_seed_file
+from .seeding import SeedError, demo_seed, load_seed_file
 
 log = logging.getLogger("mockserver")
 access_log = logging.getLogger("mockserver.access")
@@ -46,6 +46,7 @@ def build_runtimes(config: MockConfig, definitions: Iterable[ApiDefinition] | No
     """One runtime per API, seeded from `seeds`, else the seed file, else the demo data (or nothing)."""
     if definitions is None:
         definitions = [api_registry.load(name) for name in config.apis or api_registry.AVAILABLE]
+    given = seeds is not None
     if seeds is None:
         if config.seed_file is not None:
             seeds = load_seed_file(config.seed_file)
@@ -54,8 +55,14 @@ def build_runtimes(config: MockConfig, definitions: Iterable[ApiDefinition] | No
     runtimes = []
     for definition in definitions:
         options = config.options_for(definition.name, definition.default_options)
-        runtimes.append(ApiRuntime(definition, options, strict=config.strict, seed=seeds.get(definition.name) or {},
-                                   common_headers=CORS_HEADERS, body_timeout=config.body_timeout))
+        try:
+            runtimes.append(ApiRuntime(definition, options, strict=config.strict,
+                                       seed=seeds.get(definition.name) or {}, common_headers=CORS_HEADERS,
+                                       body_timeout=config.body_timeout))
+        except (ValueError, KeyError) as exc:  # the seed's records do not fit together: say whose
+            source = "the given seeds" if given else config.seed_file if config.seed_file is not None \
+                else "the demo data"
+            raise SeedError(f"{source}: {definition.name}: {exc}") from None
     return sorted(runtimes, key=lambda r: len(r.base_path), reverse=True)
 
 

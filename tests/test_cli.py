@@ -161,3 +161,12 @@ def test_the_banner_names_the_demo_accounts_and_what_was_loaded(tmp_path):
         server.stop(signal.SIGTERM)
     with ServerProcess("--empty", "--state-file", str(state)) as server:
         assert "testiny, ufdl restored from it" in "".join(server.banner)
+
+
+def test_a_seed_whose_records_do_not_fit_together_names_the_file(tmp_path):
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("ufdl:\n  projects: [{name: x, team: nope}]\n")
+    result = subprocess.run([sys.executable, "-m", "mockserver", "--seed", str(seed), "--port", "0"], cwd=REPO,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"mockserver: {seed}: ufdl: project 'x': no team named 'nope'"

@@ -265,3 +265,11 @@ async def test_fault_rules_compose_as_the_readme_recipe_shows(make_mock):
     assert (await client.get("/v1/projects/1", headers=headers)).status == 200 and time.monotonic() - started >= 0.15
     journal = (await (await client.get("/__mock__/journal?limit=2")).json())["entries"]
     assert "#1" in journal[1]["fault"] and "#2" in journal[1]["fault"]
+
+
+async def test_a_bad_fault_rule_is_told_what_is_wrong_and_only_that(make_mock):
+    client = await make_mock(apis=("ufdl",))
+    low = await (await client.post("/__mock__/faults", json={"path": "/x", "status": 200})).json()
+    assert low["errors"] == ["body status: 200 is less than the minimum of 400"]
+    empty = await (await client.post("/__mock__/faults", json={"path": "/x"})).json()
+    assert empty["errors"] == ["body <root>: a fault rule needs at least one of latency_ms, status, drop"]

@@ -58,11 +58,28 @@ def render_error(error: Exception, request_id: str) -> Reply:
     if isinstance(error, MethodNotAllowed):
         return Reply(405, {"detail": f"Method {error.method} not allowed here."}, {"Allow": ", ".join(error.allowed)})
     if isinstance(error, RequestInvalid):
-        errors = [f"{v.location} {v.field or '<root>'}: {v.message}" for v in error.violations[:10]]
-        return Reply(400, {"detail": "Invalid request.", "errors": errors})
+        return Reply(400, {"detail": "Invalid request.", "errors": [_readable(v) for v in _causes(error.violations)]})
     if isinstance(error, EngineError):
         return Reply(500, {"detail": f"Internal error in the mock: {type(error).__name__}"})
     raise error
+
+
+FAULT_EFFECTS = ("latency_ms", "status", "drop")
+
+
+def _causes(violations: list[Any]) -> list[Any]:
+    """The violations worth reporting: "unevaluated properties" follows from any other failure
+    inside an allOf (the properties are then not evaluated), so it is dropped when others exist."""
+    others = [v for v in violations if v.keyword != "unevaluatedProperties"]
+    return (others or violations)[:10]
+
+
+def _readable(violation: Any) -> str:
+    where = f"{violation.location} {violation.field or '<root>'}"
+    instance = violation.instance
+    if violation.keyword == "anyOf" and isinstance(instance, dict) and not set(FAULT_EFFECTS) & set(instance):
+        return f"{where}: a fault rule needs at least one of {', '.join(FAULT_EFFECTS)}"
+    return f"{where}: {violation.message}"
 
 
 def _runtimes(ctx: RequestContext) -> list[Any]:
