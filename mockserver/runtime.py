@@ -273,7 +273,7 @@ def _describe(exc: Exception, reply: Reply) -> list[str]:
     """Why a request was refused, for the journal: the schema violations, else the error body."""
     violations = getattr(exc, "violations", None)
     if violations:
-        return [f"{v.location} {v.field or '<root>'}: {v.message}" for v in violations[:20]]
+        return [f"{v.location} {v.field or '<root>'}: {v.readable}" for v in violations[:20]]
     body = reply.body if reply.body is not NO_BODY else ""
     if isinstance(body, Encoded):
         body = body.value()

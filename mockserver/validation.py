@@ -41,6 +41,14 @@ class Violation:
         """Dotted location inside the value, e.g. `name` or `items.0.id` ('' for the value)."""
         return ".".join(str(part) for part in self.path)
 
+    @property
+    def readable(self) -> str:
+        """The message for people: a long pattern is not quoted (it reads as noise), only named."""
+        if self.keyword == "pattern" and len(self.message) > 120:
+            shown = repr(self.instance) if len(repr(self.instance)) <= 60 else repr(self.instance)[:57] + "..."
+            return f"{shown} does not match the pattern the spec gives this field"
+        return self.message
+
 
 class SchemaValidator:
     """Validates values against one schema location of a spec document."""

@@ -273,3 +273,10 @@ async def test_a_bad_fault_rule_is_told_what_is_wrong_and_only_that(make_mock):
     assert low["errors"] == ["body status: 200 is less than the minimum of 400"]
     empty = await (await client.post("/__mock__/faults", json={"path": "/x"})).json()
     assert empty["errors"] == ["body <root>: a fault rule needs at least one of latency_ms, status, drop"]
+
+
+async def test_the_journal_says_why_in_words_not_in_a_regex_dump(make_mock):
+    client = await make_mock(apis=("testiny",))
+    await client.post("/api/v1/project", json={"name": ""}, headers={"X-Api-Key": "testiny-mock-demo-key"})
+    errors = (await (await client.get("/__mock__/journal")).json())["entries"][0]["errors"]
+    assert errors == ["body name: '' is too short", "body name: '' does not match the pattern the spec gives this field"]

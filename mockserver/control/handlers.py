@@ -79,7 +79,7 @@ def _readable(violation: Any) -> str:
     instance = violation.instance
     if violation.keyword == "anyOf" and isinstance(instance, dict) and not set(FAULT_EFFECTS) & set(instance):
         return f"{where}: a fault rule needs at least one of {', '.join(FAULT_EFFECTS)}"
-    return f"{where}: {violation.message}"
+    return f"{where}: {violation.readable}"
 
 
 def _runtimes(ctx: RequestContext) -> list[Any]:
