@@ -16,6 +16,7 @@ import json
 import socket
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -140,11 +141,22 @@ class RunningMock:
     def state(self, api: str | None = None) -> dict[str, Any]:
         return self._call("GET", "/__mock__/state" + (f"?api={api}" if api else ""))
 
-    def requests(self, *, api: str | None = None, failed: bool = False, limit: int | None = None) -> list[dict]:
-        """The journal, newest first (see GET /__mock__/journal)."""
-        query = "&".join(part for part in (f"api={api}" if api else "", "failed=true" if failed else "",
-                                           f"limit={limit}" if limit else "") if part)
-        return self._call("GET", "/__mock__/journal" + (f"?{query}" if query else ""))["entries"]
+    def requests(self, *, api: str | None = None, method: str | None = None, path: str | None = None,
+                 status: int | str | None = None, failed: bool = False, limit: int | None = None) -> list[dict]:
+        """The journal, newest first, filtered (see GET /__mock__/journal): `path` is a glob,
+        `status` a status (404) or a class ("4xx")."""
+        return self._journal(api, method, path, status, failed, limit)["entries"]
+
+    def count_requests(self, *, api: str | None = None, method: str | None = None, path: str | None = None,
+                       status: int | str | None = None, failed: bool = False) -> int:
+        """How many journaled requests match: `assert mock.count_requests(method="POST", path="/v1/teams/*") == 1`."""
+        return self._journal(api, method, path, status, failed, 1)["count"]
+
+    def _journal(self, api: Any, method: Any, path: Any, status: Any, failed: bool, limit: Any) -> dict:
+        filters = {"api": api, "method": method, "path": path, "status": status, "limit": limit,
+                   "failed": "true" if failed else None}
+        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
+        return self._call("GET", "/__mock__/journal" + (f"?{query}" if query else ""))
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/__mock__/journal")

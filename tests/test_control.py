@@ -280,3 +280,22 @@ async def test_the_journal_says_why_in_words_not_in_a_regex_dump(make_mock):
     await client.post("/api/v1/project", json={"name": ""}, headers={"X-Api-Key": "testiny-mock-demo-key"})
     errors = (await (await client.get("/__mock__/journal")).json())["entries"][0]["errors"]
     assert errors == ["body name: '' is too short", "body name: '' does not match the pattern the spec gives this field"]
+
+
+async def test_the_journal_filters_by_method_path_glob_and_status_and_counts(make_mock):
+    client = await make_mock(apis=("ufdl",), demo_data=True)
+    headers = await token(client)
+    for pk in (1, 2, 999, 998):
+        await client.get(f"/v1/projects/{pk}", headers=headers)
+    await client.post("/v1/teams/create", json={"name": "counted"}, headers=headers)
+
+    async def journal(query: str) -> dict:
+        return await (await client.get("/__mock__/journal?" + query)).json()
+
+    assert (await journal("path=/v1/projects/*&method=get"))["count"] == 4
+    missing = await journal("path=/v1/projects/*&status=404&limit=1")
+    assert missing["count"] == 2 and [e["path"] for e in missing["entries"]] == ["/v1/projects/998"]
+    assert (await journal("status=2xx&method=POST"))["count"] == 2  # the login and the team
+    assert (await journal("path=/v1/teams/create&status=201"))["count"] == 1
+    refused = await client.get("/__mock__/journal?status=42")
+    assert refused.status == 400

@@ -78,3 +78,17 @@ def test_the_readme_example_passes_as_written(pytester):
     section = readme.split("## The mock in your own tests (pytest plugin)", 1)[1]
     example = section.split("```python", 1)[1].split("```", 1)[0]
     run(pytester, example).assert_outcomes(passed=3)
+
+
+def test_a_test_can_verify_how_often_a_request_was_made(pytester):
+    run(pytester, '''
+import requests
+
+def test_exactly_one_create(mockserver):
+    headers = mockserver.testiny_headers()
+    requests.post(mockserver.testiny_url + "project", json={"name": "Once"}, headers=headers)
+    requests.get(mockserver.testiny_url + "project/99", headers=headers)
+    assert mockserver.count_requests(method="POST", path="/api/v1/project") == 1
+    assert mockserver.count_requests(api="testiny", status="4xx") == 1
+    assert mockserver.requests(status=404)[0]["path"] == "/api/v1/project/99"
+''').assert_outcomes(passed=1)

@@ -161,9 +161,10 @@ def dump_state(ctx: RequestContext) -> Reply:
 
 
 def journal(ctx: RequestContext) -> Reply:
-    log = ctx.state.journal
-    entries = log.entries(limit=ctx.query.get("limit"), api=ctx.query.get("api"), failed=bool(ctx.query.get("failed")))
-    return Reply(200, {"capacity": log.capacity, "entries": [e.to_json() for e in entries]})
+    log, query = ctx.state.journal, ctx.query
+    entries, count = log.select(limit=query.get("limit"), api=query.get("api"), failed=bool(query.get("failed")),
+                                method=query.get("method"), path=query.get("path"), status=query.get("status"))
+    return Reply(200, {"capacity": log.capacity, "count": count, "entries": [e.to_json() for e in entries]})
 
 
 def clear_journal(ctx: RequestContext) -> Reply:

@@ -7,6 +7,7 @@ flood of large bodies costs a few MB, not what the clients sent.
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import time
 from collections import deque
@@ -72,15 +73,27 @@ class Journal:
             self._entries.popleft()
             self.bytes -= self._sizes.popleft()
 
-    def entries(self, *, limit: int | None = None, api: str | None = None, failed: bool = False) -> list[JournalEntry]:
-        selected = []
+    def entries(self, *, limit: int | None = None, api: str | None = None, failed: bool = False,
+                method: str | None = None, path: str | None = None, status: str | None = None) -> list[JournalEntry]:
+        """The entries that match every filter given, newest first (at most `limit` of them)."""
+        return self.select(limit=limit, api=api, failed=failed, method=method, path=path, status=status)[0]
+
+    def select(self, *, limit: int | None = None, api: str | None = None, failed: bool = False,
+               method: str | None = None, path: str | None = None,
+               status: str | None = None) -> tuple[list[JournalEntry], int]:
+        """(the matching entries, newest first and at most `limit`; how many match in all)."""
+        wanted_method = method.upper() if method else None
+        selected, count = [], 0
         for raw in reversed(self._entries):
             entry = _entry(*raw)
-            if (api is None or entry.api == api) and (not failed or entry.status >= 400):
-                selected.append(entry)
-                if limit and len(selected) >= limit:
-                    break
-        return selected
+            if ((api is None or entry.api == api) and (not failed or entry.status >= 400)
+                    and (wanted_method is None or entry.method == wanted_method)
+                    and (path is None or fnmatch.fnmatchcase(entry.path, path))
+                    and (status is None or _status_matches(entry.status, status))):
+                count += 1
+                if not limit or len(selected) < limit:
+                    selected.append(entry)
+        return selected, count
 
     def clear(self) -> None:
         self._entries.clear()
@@ -97,6 +110,11 @@ def _entry(ident: int, moment: float, method: str, path: str, query: str, status
         request_body=body, body_size=size, errors=list(note.get("errors", [])) if status >= 400 else [],
         fault=note.get("fault"),
     )
+
+
+def _status_matches(status: int, wanted: str) -> bool:
+    """`404` matches 404; `4xx` matches 400-499."""
+    return str(status)[0] == wanted[0] if wanted.endswith("xx") else str(status) == wanted
 
 
 def _preview(body: bytes | None, size: int) -> str | None:
