@@ -21,6 +21,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from . import jsonio, text
+from . import prefer as prefs
 from .api import NO_BODY, ApiDefinition, FormBody, Reply, RequestContext
 from .errors import (
     BodyIncomplete,
@@ -140,7 +141,19 @@ class ApiRuntime:
             operation = entry.operations.get(request.method)
             if operation is None:
                 operation = self._other_method(request, entry)
-            if operation is None:  # OPTIONS: describe the resource
+            preferred = None
+            prefer = request.headers.get("Prefer") if operation is not None else None
+            if prefer is not None:  # Prefer: code=... / delay=... (see prefer.py)
+                wish = prefs.parse(prefer)
+                if wish.delay_ms:
+                    await asyncio.sleep(wish.delay_ms / 1000)
+                if wish.code is not None:
+                    preferred = prefs.reply_for(operation, wish.code, self.spec.document)
+                    if isinstance(preferred, Exception):
+                        raise preferred
+            if preferred is not None:
+                reply = preferred
+            elif operation is None:  # OPTIONS: describe the resource
                 reply = _options_reply(entry)
             else:
                 ctx = self._context(request, operation, path_params, request_id)
