@@ -1,6 +1,7 @@
-"""The README's curl sessions do what their comments say, pasted twice in a row into a shell
-against a fresh mock with its demo data: every curl answers the status its comment names (or a
-success where the comment names none)."""
+"""The README's shell blocks that talk to a running mock (every block with curl in it; the others
+install, start a server or run the suites) do what their comments say, pasted twice in a row into
+a shell against a fresh mock with its demo data: every curl answers the status its comment names
+(or a success where the comment names none)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # every curl also writes its status to stderr (a -w given last wins over the line's own)
 WRAPPER = 'curl() { command curl "$@" -w "%{stderr}@@%{http_code}\\n"; }\n'
 SESSIONS = [block for block in re.findall(r"```bash\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
-            if block.startswith("B=")]
+            if "curl " in block and not re.search(r"^mockserver ", block, re.M)]
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None,
                                 reason="needs curl and bash, as the README does")
@@ -34,14 +35,15 @@ def expected_statuses(block: str) -> list[str]:
     return expected
 
 
-def test_the_readme_has_its_three_sessions():
-    assert len(SESSIONS) == 3 and all(len(expected_statuses(s)) >= 8 for s in SESSIONS)
+def test_the_readme_blocks_that_call_the_mock_are_all_found():
+    assert len(SESSIONS) == 5 and all(len(expected_statuses(s)) >= 2 for s in SESSIONS)
 
 
-@pytest.mark.parametrize("session", SESSIONS, ids=["ufdl-projects", "ufdl-teams", "testiny"])
+@pytest.mark.parametrize("session", SESSIONS, ids=["ufdl-projects", "ufdl-teams", "testiny", "recipes", "prefer"])
 def test_a_readme_session_pasted_twice_answers_what_its_comments_say(session):
     with ServerProcess() as server:
-        script = WRAPPER + session.replace("http://127.0.0.1:8000", server.url)
+        script = WRAPPER + session.replace("http://127.0.0.1:8000", server.url).replace(
+            "localhost:8000", server.url.removeprefix("http://"))
         for paste in (1, 2):
             done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
             statuses = re.findall(r"^@@(\d{3})$", done.stderr, re.M)
