@@ -37,8 +37,11 @@ async def test_survivors_of_a_full_collection_are_frozen_and_new_cycles_still_co
     assert all(cb.__qualname__ != "freeze_after_full_collections.<locals>.after_collection" for cb in gc.callbacks)
 
 
-async def test_without_the_policy_nothing_is_frozen():
+async def test_once_uninstalled_the_policy_freezes_nothing_more():
+    uninstall = freeze_after_full_collections(asyncio.get_running_loop())
+    uninstall()
     gc.unfreeze()
+    records = [Node() for _ in range(100)]
     gc.collect()
     await asyncio.sleep(0)
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == 0 and records

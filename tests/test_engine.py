@@ -24,6 +24,7 @@ async def test_literal_path_wins_over_template_and_wrong_method_gives_405_with_a
     response = await toy.get("/toy/items/create")
     assert response.status == 405
     assert (await response.json())["error"] == "MethodNotAllowed"
+    assert response.headers["Allow"] == "POST, OPTIONS"
 
 
 async def test_options_lists_the_methods_of_the_path(toy):

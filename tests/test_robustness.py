@@ -48,7 +48,8 @@ def bodies(rng: random.Random) -> list[bytes]:
 
 @pytest.fixture
 async def live_mock():
-    service = MockService(MockConfig(demo_data=True, access_log=False, max_body_bytes=64 * 1024))
+    # strict: every answer is also checked against the spec (the test asserts no contract violation)
+    service = MockService(MockConfig(demo_data=True, access_log=False, strict=True, max_body_bytes=64 * 1024))
     server = MockTestServer(service)
     await server.start_server()
     yield service, f"http://127.0.0.1:{server.port}"

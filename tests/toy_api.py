@@ -47,7 +47,9 @@ def render_error(error: Exception, request_id: str) -> Reply:
         return Reply(500, {"error": "internal"})
     if isinstance(error, EngineError):
         where: Any = [v.location + ":" + v.message for v in getattr(error, "violations", [])]
-        return Reply(_STATUS.get(type(error).__name__, 400), {"error": type(error).__name__, "where": where})
+        allowed = getattr(error, "allowed", None)  # MethodNotAllowed: the methods the path has
+        return Reply(_STATUS.get(type(error).__name__, 400), {"error": type(error).__name__, "where": where},
+                     {"Allow": ", ".join(allowed)} if allowed else None)
     raise error
 
 
