@@ -158,8 +158,9 @@ def test_bulk_creating_2500_projects_and_finding_them_is_quick():
 
 
 @pytest.mark.parametrize(("entry", "message"), [
-    ({"project_key": "NO"}, "needs a name"), ({"name": "ab"}, "3 to 40"), ({"name": "Good", "project_key": "bad"},
-                                                                          "project_key"),
+    ({"project_key": "NO"}, "needs a name"), ({"name": "ab"}, "at least 3 characters after trimming"),
+    ({"name": "\u200b\u200bab"}, "name: must be"),  # format characters are trimmed, as by the API
+    ({"name": "x" * 41}, "at most 40"), ({"name": "Good", "project_key": "bad"}, "project_key"),
     ({"name": "Good", "description": 5}, "description"), ("just text", "needs a name"),
 ])
 def test_bad_seed_entries_are_refused_naming_the_entry(entry, message):

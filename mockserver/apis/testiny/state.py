@@ -7,20 +7,18 @@ anything change. Ids come from a counter and are never reused; every write issue
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from ...changes import ChangeLog
-from .errors import DataNotFound, InputDataConflict, InvalidInputData, item_prefix
+from .errors import FIELD_RULES, DataNotFound, InputDataConflict, InvalidInputData, item_prefix
 from .index import EqualityIndex
 from .models import Account, Project, format_time
 from .options import ApiOptions
 
 Clock = Callable[[], datetime]
-SEED_KEY = re.compile(r"[A-Z0-9]{2,5}")
 SYSTEM_USER = 0
 # the fields a project is stored with (not its caches)
 STORED = tuple(name for name in Project.__dataclass_fields__ if not name.startswith("_") and name != "json_bytes")
@@ -177,8 +175,9 @@ class ProjectStore:
 
     def load(self, seed: Mapping[str, Any]) -> None:
         """Add the projects of a seed section: `projects: [{name, project_key?, description?, deleted?}]`."""
+        validators = seed_validators() if seed.get("projects") else {}
         for position, entry in enumerate(seed.get("projects") or []):
-            _check_seed_entry(position, entry)
+            _check_seed_entry(position, entry, validators)
             if entry.get("deleted"):
                 self._insert(entry, SYSTEM_USER, self._now(), deleted=True)
                 continue
@@ -215,15 +214,25 @@ class ProjectStore:
         return {"next_id": self._next_id}
 
 
-def _check_seed_entry(position: int, entry: Any) -> None:
-    """Seeds skip the spec's request validation, so the rules that keep answers valid are checked here."""
+# the spec's schemas of the fields a seed gives (one source: the rules requests are checked with)
+SEED_FIELDS = {"name": "/components/schemas/ProjectName", "project_key": "/components/schemas/ProjectKey"}
+
+
+def seed_validators() -> dict[str, Any]:
+    from ...spec import load_spec
+
+    spec = load_spec("testiny.yaml", "testiny")
+    return {name: spec.validator(pointer) for name, pointer in SEED_FIELDS.items()}
+
+
+def _check_seed_entry(position: int, entry: Any, validators: dict[str, Any]) -> None:
+    """Seeds skip the spec's request validation, so the fields that keep answers valid are checked
+    here against the same schemas of openapi/testiny.yaml (`seed_validators`)."""
     where = f"testiny seed: projects[{position}]"
     if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
         raise ValueError(f"{where}: needs a name")
-    if not 3 <= len(entry["name"].strip()) <= len(entry["name"]) <= 40:
-        raise ValueError(f"{where}: the name must have 3 to 40 characters")
-    key = entry.get("project_key")
-    if key is not None and not (isinstance(key, str) and SEED_KEY.fullmatch(key)):
-        raise ValueError(f"{where}: project_key must be 2 to 5 upper-case letters or digits")
+    for name, validator in validators.items():
+        if name in entry and not validator.is_valid(entry[name]):
+            raise ValueError(f"{where}: {name}: {FIELD_RULES[name]}")
     if not isinstance(entry.get("description", ""), str):
-        raise ValueError(f"{where}: description must be a string")
+        raise ValueError(f"{where}: description: {FIELD_RULES['description']}")
