@@ -104,12 +104,11 @@ class StateDatabase:
         for api, state, dirty in drained:
             if not dirty:
                 continue
-            row = state.row
             for (kind, key), record in dirty.items():
                 if record is None:
                     deletes.append((api, kind, key))
                 else:
-                    upserts.append((api, kind, key, jsonio.dumps(row(kind, record))))
+                    upserts.append((api, kind, key, _row_bytes(state, kind, record)))
             metas.append((api, jsonio.dumps(state.meta())))
         if not metas:
             return
@@ -123,7 +122,7 @@ class StateDatabase:
     def save_all(self, api: str, state: Any) -> None:
         """Replace everything stored for `api` with `state` (after a reset, a seed or a restore)."""
         state.changes.drain()
-        rows = ((api, kind, key, jsonio.dumps(state.row(kind, record))) for kind, key, record in state.records())
+        rows = ((api, kind, key, _row_bytes(state, kind, record)) for kind, key, record in state.records())
         try:
             self._write(rows, (), [(api, jsonio.dumps(state.meta()))], replace=api)
         except sqlite3.Error as exc:
@@ -202,6 +201,11 @@ class GroupCommit:
             done.set_result(None)
 
 
+def _row_bytes(state: Any, kind: str, record: Any) -> bytes:
+    """A record as it is stored: the JSON of its row."""
+    return jsonio.dumps(state.row(kind, record))
+
+
 def _check_kind(path: Path) -> None:
     """Refuse, with a clear message, a file that is not an SQLite database (e.g. a JSON state file
     of mockserver 0.1), before SQLite says 'file is not a database'."""
@@ -226,5 +230,5 @@ def stored_form(state: Any) -> tuple[dict[str, list[dict[str, Any]]], dict[str, 
     (`ApiDefinition.restore` takes both back)."""
     tables: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for kind, _key, record in state.records():
-        tables[kind].append(jsonio.loads(jsonio.dumps(state.row(kind, record))))
+        tables[kind].append(jsonio.loads(_row_bytes(state, kind, record)))
     return dict(tables), jsonio.loads(jsonio.dumps(state.meta()))

@@ -16,7 +16,7 @@ from typing import Any
 
 from .api import NO_BODY, Reply
 from .errors import InjectedFault
-from .spec import Operation
+from .spec import Operation, deref
 
 MAX_DELAY_MS = 120_000
 _TOKEN = re.compile(r"\s*([A-Za-z-]+)\s*=\s*\"?([^\",;]*)\"?\s*")
@@ -56,7 +56,7 @@ def reply_for(operation: Operation, code: int, document: dict[str, Any]) -> Repl
                                   f"(documented: {', '.join(documented)})")
     if code >= 400:
         return InjectedFault(code, f"Status {code} asked for with Prefer: code={code}.")
-    response = _resolve(operation.raw.get("responses", {}).get(str(code), {}), document)
+    response, _ = deref(document, operation.raw.get("responses", {}).get(str(code), {}), "")
     content = response.get("content") or {}
     if not content:
         return Reply(code, NO_BODY)
@@ -86,19 +86,8 @@ def _example(media: dict[str, Any], document: dict[str, Any]) -> Any:
     if "example" in media:
         return media["example"]
     for example in (media.get("examples") or {}).values():
-        example = _resolve(example, document)
+        example, _ = deref(document, example, "")
         if "value" in example:
             return example["value"]
-    schema = _resolve(media.get("schema") or {}, document)
+    schema, _ = deref(document, media.get("schema") or {}, "")
     return schema.get("example", _MISSING)
-
-
-def _resolve(node: Any, document: dict[str, Any]) -> Any:
-    """Follow local `$ref`s (#/components/...)."""
-    seen = 0
-    while isinstance(node, dict) and "$ref" in node and str(node["$ref"]).startswith("#/") and seen < 10:
-        target: Any = document
-        for part in node["$ref"][2:].split("/"):
-            target = target.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
-        node, seen = target, seen + 1
-    return node if isinstance(node, dict) else {}

@@ -66,6 +66,7 @@ class ApiRuntime:
         self.spec = spec or load_spec(definition.spec_file, definition.name)
         _check_handlers(definition, self.spec)
         self.router = Router(self.spec, optional_trailing_slash=definition.optional_trailing_slash)
+        self.root = _root(self.spec)  # where the API lives, e.g. /v1/
         self.seed = seed
         self.persisted = False  # True: every change of the state is noted for the state file
         self.restored = False  # True: the state came from the state file at start-up
@@ -84,13 +85,6 @@ class ApiRuntime:
     @property
     def base_path(self) -> str:
         return self.spec.base_path
-
-    @property
-    def root(self) -> str:
-        """Where the API lives: its base path and the directory all its paths share (`/v1/`)."""
-        paths = [self.base_path + path for path in self.spec.paths] or [self.base_path + "/"]
-        shared = os.path.commonprefix(paths)
-        return shared[:shared.rfind("/") + 1] or "/"
 
     @property
     def persistable(self) -> bool:
@@ -313,6 +307,13 @@ def _contract_problems(operation: Operation, reply: Reply, response: web.Respons
         problems.append("request violated the schema but the handler never validated it: "
                         + "; ".join(f"{v.location} {v.field}: {v.message}" for v in ctx.violations[:3]))
     return problems
+
+
+def _root(spec: ApiSpec) -> str:
+    """The base path and the directory all the spec's paths share (`/v1/`, `/api/v1/`)."""
+    paths = [spec.base_path + path for path in spec.paths] or [spec.base_path + "/"]
+    shared = os.path.commonprefix(paths)
+    return shared[:shared.rfind("/") + 1] or "/"
 
 
 def _check_handlers(definition: ApiDefinition, spec: ApiSpec) -> None:

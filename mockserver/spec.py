@@ -154,8 +154,8 @@ def _compile_operation(factory, document, template, method, raw, shared, pointer
     sources = [(shared, path_level), (raw.get("parameters", []), pointer + "/parameters")]
     for source, base in sources:
         for i, entry in enumerate(source):
-            param, param_pointer = _deref(document, entry, f"{base}/{i}")
-            schema, schema_pointer = _deref(document, param.get("schema", {}), param_pointer + "/schema")
+            param, param_pointer = deref(document, entry, f"{base}/{i}")
+            schema, schema_pointer = deref(document, param.get("schema", {}), param_pointer + "/schema")
             kind = schema.get("type", "string")
             if isinstance(kind, list):
                 kind = next((k for k in kind if k != "null"), "string")
@@ -170,7 +170,7 @@ def _compile_operation(factory, document, template, method, raw, shared, pointer
     body_required = False
     body_validator = None
     if "requestBody" in raw:
-        body, body_pointer = _deref(document, raw["requestBody"], pointer + "/requestBody")
+        body, body_pointer = deref(document, raw["requestBody"], pointer + "/requestBody")
         content = body.get("content", {})
         body_types = tuple(content)
         body_required = bool(body.get("required", False))
@@ -180,7 +180,7 @@ def _compile_operation(factory, document, template, method, raw, shared, pointer
                 body_validator = factory.validator(f"{body_pointer}/content/{_escape(first)}/schema")
     responses: dict[str, ResponseSpec] = {}
     for status, entry in (raw.get("responses") or {}).items():
-        response, response_pointer = _deref(document, entry, f"{pointer}/responses/{status}")
+        response, response_pointer = deref(document, entry, f"{pointer}/responses/{status}")
         content = response.get("content", {})
         validator = None
         json_type = next((t for t in content if t.endswith("json")), None)
@@ -188,7 +188,7 @@ def _compile_operation(factory, document, template, method, raw, shared, pointer
             validator = factory.validator(f"{response_pointer}/content/{_escape(json_type)}/schema")
         headers = []
         for name, header in (response.get("headers") or {}).items():
-            header, _ = _deref(document, header, "")
+            header, _ = deref(document, header, "")
             if header.get("required"):
                 headers.append(name)
         responses[str(status).upper()] = ResponseSpec(str(status).upper(), tuple(content), validator, tuple(headers))
@@ -208,7 +208,7 @@ def _compile_operation(factory, document, template, method, raw, shared, pointer
     )
 
 
-def _deref(document: dict[str, Any], node: Any, pointer: str) -> tuple[Any, str]:
+def deref(document: dict[str, Any], node: Any, pointer: str) -> tuple[Any, str]:
     """Follow local `$ref`s of non-schema objects; return the target and its JSON pointer."""
     seen = set()
     while isinstance(node, dict) and "$ref" in node:

@@ -71,6 +71,12 @@ class ServerProcess:
             self.stop(signal.SIGKILL)
 
 
+def run_mockserver(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """`python -m mockserver ARGS` to its end (for the runs that stop at start-up), output captured."""
+    return subprocess.run([sys.executable, "-m", "mockserver", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=timeout)
+
+
 def admin_headers(server: ServerProcess) -> dict[str, str]:
     response = server.post("/v1/auth/obtain", json={"username": "admin", "password": "admin"})
     return {"Authorization": f"Bearer {response.json()['access']}"}

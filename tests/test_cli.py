@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 import requests
-from server_process import REPO, ServerProcess, admin_headers
+from server_process import ServerProcess, admin_headers, run_mockserver
 
 from mockserver.cli import build_parser, config_from_args, main
 
@@ -66,8 +64,7 @@ def test_empty_start_has_only_the_superuser_and_no_projects():
 def test_a_bad_seed_file_is_refused_with_file_place_and_reason(tmp_path):
     seed = tmp_path / "seed.yaml"
     seed.write_text("ufdl:\n  projects:\n    - {name: Cats}\n")
-    result = subprocess.run([sys.executable, "-m", "mockserver", "--seed", str(seed), "--port", "0"], cwd=REPO,
-                            capture_output=True, text=True, timeout=30)
+    result = run_mockserver("--seed", str(seed), "--port", "0")
     assert result.returncode == 2
     assert str(seed) in result.stderr and "ufdl.projects[0]" in result.stderr and "'team'" in result.stderr
 
@@ -137,8 +134,7 @@ def test_a_port_that_is_no_port_is_refused(port, capsys):
 def test_a_busy_port_is_one_clear_line_and_exit_status_1():
     with ServerProcess("--empty") as server:
         port = server.url.rsplit(":", 1)[1]
-        result = subprocess.run([sys.executable, "-m", "mockserver", "--port", port, "--quiet"], cwd=REPO,
-                                capture_output=True, text=True, timeout=30)
+        result = run_mockserver("--port", port, "--quiet")
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "address already in use" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -166,7 +162,6 @@ def test_the_banner_names_the_demo_accounts_and_what_was_loaded(tmp_path):
 def test_a_seed_whose_records_do_not_fit_together_names_the_file(tmp_path):
     seed = tmp_path / "seed.yaml"
     seed.write_text("ufdl:\n  projects: [{name: x, team: nope}]\n")
-    result = subprocess.run([sys.executable, "-m", "mockserver", "--seed", str(seed), "--port", "0"], cwd=REPO,
-                            capture_output=True, text=True, timeout=30)
+    result = run_mockserver("--seed", str(seed), "--port", "0")
     assert result.returncode == 2
     assert result.stderr.strip() == f"mockserver: {seed}: ufdl: project 'x': no team named 'nope'"

@@ -6,11 +6,10 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
-import sys
 
 import jwt
 import pytest
-from server_process import REPO, ServerProcess, admin_headers
+from server_process import ServerProcess, admin_headers, run_mockserver
 
 from mockserver import MockConfig
 from mockserver.apis.ufdl.options import UfdlOptions
@@ -21,8 +20,7 @@ KEY = {"X-Api-Key": "testiny-mock-demo-key"}
 
 
 def start_error(path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mockserver", "--port", "0", "--state-file", str(path)], cwd=REPO,
-                          capture_output=True, text=True, timeout=30)
+    return run_mockserver("--port", "0", "--state-file", str(path))
 
 
 def test_a_logged_in_client_stays_logged_in_across_a_restart(tmp_path):
@@ -120,3 +118,19 @@ def test_a_new_api_is_added_to_an_existing_state_file(tmp_path):
     again = MockService(MockConfig(demo_data=False, access_log=False, state_file=path))
     assert stored_form(next(r for r in again.runtimes if r.name == "testiny").state) == stored_form(testiny.state)
     again.close()
+
+
+async def test_a_purge_and_a_merged_seed_reach_the_state_file(make_mock, tmp_path):
+    path = tmp_path / "state.db"
+    client = await make_mock(demo_data=True, state_file=path)
+    merged = await client.post("/__mock__/seed?mode=merge", json={"ufdl": {"users": [{"username": "cf-x-carol"}]},
+                                                                 "testiny": {"projects": [{"name": "cf-x-one"}]}})
+    assert merged.status == 200
+    assert (await client.post("/__mock__/purge?prefix=Alp")).status == 200  # UFDL's Alpha goes
+    service = client.server.service
+    saved = StateDatabase(path)
+    for runtime in service.runtimes:
+        tables, meta = saved.load(runtime.name)
+        assert stored_form(runtime.definition.restore(runtime.options, tables, meta)) == stored_form(runtime.state)
+    saved.close()
+    assert "cf-x-carol" in [u["username"] for u in (await (await client.get("/__mock__/state")).json())["ufdl"]["users"]]

@@ -91,17 +91,21 @@ def _runtimes(ctx: RequestContext) -> list[Any]:
     return selected
 
 
-def _changed(ctx: RequestContext, runtimes: list[Any]) -> None:
-    """Save the whole state of APIs a control call replaced or changed (reset, seed, purge)."""
+def _changed(ctx: RequestContext, runtimes: list[Any], *, replaced: bool) -> None:
+    """Save what a control call did to the APIs' states: a replaced state (reset, seed) whole, a
+    changed one (purge, merged seed) change by change."""
     store = ctx.state.store
     if store is None:
         return
-    for runtime in runtimes:
-        if runtime.persisted:
-            try:
+    persisted = [r for r in runtimes if r.persisted]
+    try:
+        if replaced:
+            for runtime in persisted:
                 store.save_all(runtime.name, runtime.state)
-            except SaveFailed as exc:
-                raise ControlError(503, f"The state file could not be written: {exc.__cause__}") from None
+        else:
+            store.save_changes([(r.name, r.state) for r in persisted])
+    except SaveFailed as exc:
+        raise ControlError(503, f"The state file could not be written: {exc.__cause__}") from None
 
 
 def _settled() -> None:
@@ -124,7 +128,7 @@ def reset(ctx: RequestContext) -> Reply:
     for runtime in runtimes:
         runtime.reset()
     _settled()
-    _changed(ctx, runtimes)
+    _changed(ctx, runtimes, replaced=True)
     return Reply(200, {"reset": [r.name for r in runtimes]})
 
 
@@ -138,7 +142,7 @@ def load_seed(ctx: RequestContext) -> Reply:
         except (ValueError, KeyError) as exc:
             raise ControlError(400, f"{runtime.name}: {exc}") from None
     _settled()
-    _changed(ctx, runtimes)
+    _changed(ctx, runtimes, replaced=not merge)
     return Reply(200, {"seeded": [r.name for r in runtimes]})
 
 
@@ -148,7 +152,7 @@ def purge(ctx: RequestContext) -> Reply:
     runtimes = [r for r in _runtimes(ctx) if hasattr(r.state, "purge")]
     for runtime in runtimes:
         purged[runtime.name] = runtime.state.purge(prefix)
-    _changed(ctx, runtimes)
+    _changed(ctx, runtimes, replaced=False)
     return Reply(200, {"purged": purged})
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import fields as dataclass_fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from .options import ApiOptions
 Clock = Callable[[], datetime]
 SYSTEM_USER = 0
 # the fields a project is stored with (not its caches)
-STORED = tuple(name for name in Project.__dataclass_fields__ if not name.startswith("_") and name != "json_bytes")
+STORED = tuple(f.name for f in dataclass_fields(Project) if not f.name.startswith("_") and not f.metadata.get("cache"))
 
 
 def system_clock() -> datetime:

@@ -113,11 +113,9 @@ class Project(CachedJson):
 def stored_row(record: User | Team | Membership | Project) -> dict[str, Any]:
     """A record's fields as JSON (times as timestamps), caches left out: its stored form."""
     row = {}
-    for f in fields(record):
-        if f.metadata.get("cache"):
-            continue
-        value = getattr(record, f.name)
-        row[f.name] = timestamp(value) if isinstance(value, datetime) else value
+    for name in _stored_fields(type(record)):
+        value = getattr(record, name)
+        row[name] = timestamp(value) if isinstance(value, datetime) else value
     return row
 
 
@@ -133,6 +131,11 @@ def revive(kind: type, row: dict[str, Any]) -> Any:
 
 
 TIME_FIELDS = frozenset({"date_joined", "last_login", "creation_time", "deletion_time"})
+
+
+@cache
+def _stored_fields(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind) if not f.metadata.get("cache"))
 
 
 @cache
