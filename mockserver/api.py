@@ -70,10 +70,10 @@ class RequestContext:
     )
 
     def __init__(self, request: web.BaseRequest, runtime: Any, operation: Operation, path_params: dict[str, Any],
-                 query: dict[str, Any], request_id: str) -> None:
+                 query: dict[str, Any], request_id: str, state: Any) -> None:
         self.request = request
         self.runtime = runtime
-        self.state: Any = runtime.state  # the API's state when the request arrived
+        self.state: Any = state  # the state of the world the request works on (its session's, or the default)
         self.options: Any = runtime.options
         self.operation = operation
         self.path_params = path_params
@@ -133,6 +133,10 @@ class ApiState(Protocol):
 
     def purge(self, prefix: str) -> dict[str, int]:
         """Remove for good the records named with `prefix`; the count removed per kind."""
+
+    def new_world(self) -> None:
+        """Make this state (just restored from a stored form, for a session) a world of its own:
+        nothing minted for the world it was stored from — tokens, etags — holds in it."""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,28 @@ def port_number(text: str) -> int:
     return port
 
 
+def count(text: str) -> int:
+    """A whole number, 0 or more (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
+def seconds(text: str) -> float:
+    """A positive number of seconds (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
@@ -67,7 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--header-timeout", type=float, default=10.0, metavar="SECONDS",
                         help="a client gets this long to send a request's line and headers (default: 10)")
     parser.add_argument("--body-timeout", type=float, default=30.0, metavar="SECONDS",
-                        help="...and this long to send its body, else 408 in the API's envelope (default: 30)")
+                        help="...and this long to send its body, else 400 in the API's envelope (default: 30)")
+    parser.add_argument("--max-sessions", type=count, default=100, metavar="N",
+                        help="at most N sessions (X-Mock-Session header or mock_session cookie) at a time; "
+                             "0 turns sessions off (default: 100)")
+    parser.add_argument("--session-idle", type=seconds, default=1800.0, metavar="SECONDS",
+                        help="a session unused this long ends (default: 1800)")
     parser.add_argument("--no-control", action="store_true", help="do not serve the control API under /__mock__/")
     parser.add_argument("--control-token", metavar="TOKEN",
                         help="require X-Mock-Token: TOKEN on control calls (needed to serve it on a non-loopback host)")
@@ -98,6 +125,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         access_log=not args.quiet, log_level=args.log_level, journal_entries=args.journal_entries,
         journal_bytes=args.journal_bytes, journal_body_bytes=args.journal_body_bytes,
         header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+        max_sessions=args.max_sessions, session_idle=args.session_idle,
     )
 
 
@@ -151,8 +179,11 @@ async def _serve_until_stopped(service: Any, config: MockConfig) -> None:
     for runtime in service.runtimes:
         if runtime.definition.banner:
             lines.extend(runtime.definition.banner(runtime, base))
+    if config.max_sessions:
+        lines.append(f"sessions X-Mock-Session: NAME (header) or mock_session=NAME (cookie): a world of its own "
+                     f"(at most {config.max_sessions}, each ending after {config.session_idle:g} s unused)")
     if config.control:
-        lines.append(f"control  {base}/__mock__/  (dashboard, health, reset, state)")
+        lines.append(f"control  {base}/__mock__/  (dashboard, health, reset, state, sessions)")
     print("\n".join(lines), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

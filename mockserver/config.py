@@ -25,6 +25,8 @@ class MockConfig:
     journal_entries: int = 1000  # the journal keeps at most this many requests...
     journal_bytes: int = 8 * 1024 * 1024  # ...holding at most this much in all...
     journal_body_bytes: int = 4096  # ...and of each body its first this many bytes
+    max_sessions: int = 100  # at most this many sessions at a time (0: sessions off)
+    session_idle: float = 1800.0  # seconds after which an unused session ends
     header_timeout: float = 10.0  # seconds to send a request's line and headers
     body_timeout: float = 30.0  # seconds to send a request's body (after its headers)
     access_log: bool = True

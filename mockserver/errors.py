@@ -87,8 +87,20 @@ class InternalError(EngineError):
 
 
 @dataclass
-class InjectedFault(EngineError):
-    """A status forced by a fault rule of the control API."""
+class MockAnswer(EngineError):
+    """An answer the mock gives of its own accord, in the API's envelope: a status and its reason."""
 
     status: int
+    message: str
+
+
+@dataclass
+class InjectedFault(MockAnswer):
+    """A status forced by a fault rule of the control API."""
+
     message: str = "Fault injected by the mock's control API."
+
+
+@dataclass
+class SessionRefused(MockAnswer):
+    """A request names a session the mock cannot give it (a bad name, or every slot taken)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .api import NO_BODY, Reply
-from .errors import InjectedFault
+from .errors import MockAnswer
 from .spec import Operation, deref
 
 MAX_DELAY_MS = 120_000
@@ -38,24 +38,24 @@ def parse(header: str) -> Wish:
         name, value = found.group(1).lower(), found.group(2)
         if name == "code":
             if not re.fullmatch(r"[1-5][0-9]{2}", value):
-                raise InjectedFault(400, f"Prefer: code={value} is not an HTTP status")
+                raise MockAnswer(400, f"Prefer: code={value} is not an HTTP status")
             code = int(value)
         elif name == "delay":
             if not value.isdigit() or int(value) > MAX_DELAY_MS:
-                raise InjectedFault(400, f"Prefer: delay={value} must be 0 to {MAX_DELAY_MS} milliseconds")
+                raise MockAnswer(400, f"Prefer: delay={value} must be 0 to {MAX_DELAY_MS} milliseconds")
             delay = int(value)
     return Wish(code, delay)
 
 
-def reply_for(operation: Operation, code: int, document: dict[str, Any]) -> Reply | InjectedFault:
+def reply_for(operation: Operation, code: int, document: dict[str, Any]) -> Reply | MockAnswer:
     """The answer a `Prefer: code=...` asks for: a Reply (a success from the spec's example), or the
     error to render in the API's envelope (the status itself, or a 400 when it cannot be given)."""
     documented = sorted(operation.responses)
     if code not in _statuses(operation):
-        return InjectedFault(400, f"Prefer: code={code} is not documented for {operation.operation_id} "
+        return MockAnswer(400, f"Prefer: code={code} is not documented for {operation.operation_id} "
                                   f"(documented: {', '.join(documented)})")
     if code >= 400:
-        return InjectedFault(code, f"Status {code} asked for with Prefer: code={code}.")
+        return MockAnswer(code, f"Status {code} asked for with Prefer: code={code}.")
     response, _ = deref(document, operation.raw.get("responses", {}).get(str(code), {}), "")
     content = response.get("content") or {}
     if not content:
@@ -64,7 +64,7 @@ def reply_for(operation: Operation, code: int, document: dict[str, Any]) -> Repl
     example = _example(media, document)
     spec = operation.response_for(code)
     if example is _MISSING or (spec and spec.validator and spec.validator.violations(example, "response")):
-        return InjectedFault(400, f"Prefer: code={code}: the spec has no valid example of this answer of "
+        return MockAnswer(400, f"Prefer: code={code}: the spec has no valid example of this answer of "
                                   f"{operation.operation_id}")
     return Reply(code, example)
 

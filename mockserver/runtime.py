@@ -27,10 +27,10 @@ from .errors import (
     BodyIncomplete,
     BodyTooLarge,
     EngineError,
-    InjectedFault,
     InternalError,
     MalformedBody,
     MethodNotAllowed,
+    MockAnswer,
     NotAcceptable,
     PathParamInvalid,
     UnsupportedMediaType,
@@ -70,6 +70,7 @@ class ApiRuntime:
         self.seed = seed
         self.persisted = False  # True: every change of the state is noted for the state file
         self.restored = False  # True: the state came from the state file at start-up
+        self._stored_start: tuple[dict[str, bytes], dict[str, Any]] | None = None  # that stored form, encoded
         self.state: Any = None
         self._adopt(definition.create_state(self.options, seed))
         self.contract_violations: list[str] = []
@@ -104,25 +105,31 @@ class ApiRuntime:
         """Replace the state with a fresh one built from `seed` (default: the start-up seed)."""
         self._adopt(self.definition.create_state(self.options, self.seed if seed is None else seed))
 
-    def merge(self, seed: Any) -> None:
-        """Add a seed's records to the current state."""
-        merge = getattr(self.state, "merge_seed", None)
-        if merge is None:
-            raise ValueError(f"{self.name} cannot merge seeds; load with mode=replace")
-        merge(seed)
+    def fresh_state(self, seed: Any = None) -> Any:
+        """A state of a world of its own (a session's): built from `seed`, else from the start-up
+        data — the state file's records when the state came from one, with new credentials."""
+        if seed is not None or self._stored_start is None:
+            return self.definition.create_state(self.options, self.seed if seed is None else seed)
+        encoded, meta = self._stored_start
+        tables = {kind: jsonio.loads_stored(rows) for kind, rows in encoded.items()}
+        state = self.definition.restore(self.options, tables, dict(meta))
+        state.new_world()
+        return state
 
     def restore(self, tables: Any, meta: dict[str, Any]) -> None:
         """Replace the state with the one stored as `tables` and `meta` (see ApiState)."""
         if self.definition.restore is None:
             raise ValueError(f"{self.name} does not support --state-file")
         self._adopt(self.definition.restore(self.options, tables, meta))
+        self._stored_start = ({kind: jsonio.dumps(rows) for kind, rows in tables.items()}, dict(meta))
 
     def new_request_id(self) -> str:
         """Unique per request and process: a random prefix per runtime and a counter."""
         return f"{self._id_prefix}{next(self._id_counter):08x}"
 
-    async def handle(self, request: web.BaseRequest, path: str | None = None) -> web.StreamResponse:
-        """Answer a request; `path` is its decoded path when the caller already has it."""
+    async def handle(self, request: web.BaseRequest, path: str | None = None, state: Any = None) -> web.StreamResponse:
+        """Answer a request; `path` is its decoded path when the caller already has it, `state`
+        the state of the world it works on (default: this runtime's own)."""
         request_id = self.new_request_id()
         entry: PathEntry | None = None
         operation: Operation | None = None
@@ -150,7 +157,8 @@ class ApiRuntime:
             elif operation is None:  # OPTIONS: describe the resource
                 reply = _options_reply(entry)
             else:
-                ctx = self._context(request, operation, path_params, request_id)
+                ctx = self._context(request, operation, path_params, request_id,
+                                    self.state if state is None else state)
                 if early is not None:
                     _take_body(request, ctx, early[0], self.definition.parsed_media_types, decoded=early[1])
                 elif operation.body_media_types and request.body_exists:  # the only wait: reading a body
@@ -217,17 +225,19 @@ class ApiRuntime:
             _negotiate(request, next(iter(entry.operations.values())))  # negotiation comes before the method check
             raise
 
-    def fault_response(self, request: web.BaseRequest, status: int) -> web.Response:
-        """A status forced by a fault rule, in this API's envelope and with its usual headers."""
+    def mock_answer(self, request: web.BaseRequest, answer: MockAnswer) -> web.Response:
+        """An answer of the mock's own (a fault rule's status, a session refused), in this API's
+        envelope and with its usual headers."""
         request_id = self.new_request_id()
         try:
             entry: PathEntry | None = self.router.resolve_path(request.path)[0]
         except EngineError:
             entry = None
-        return self._finish(self._error_reply(InjectedFault(status), request_id), entry, request_id, request)
+        request[NOTE] = {**request.get(NOTE, {}), "api": self.name}
+        return self._finish(self._error_reply(answer, request_id), entry, request_id, request)
 
     def _context(self, request: web.BaseRequest, operation: Operation, path_params: dict[str, Any],
-                 request_id: str) -> RequestContext:
+                 request_id: str, state: Any) -> RequestContext:
         """Content negotiation and the query parameters, into a fresh RequestContext."""
         accept = request.headers.get("Accept")
         if accept and (operation.operation_id, accept) not in self._acceptable:
@@ -236,9 +246,9 @@ class ApiRuntime:
                 self._acceptable.clear()
             self._acceptable.add((operation.operation_id, accept))
         if not operation.query_params:
-            return RequestContext(request, self, operation, path_params, {}, request_id)
+            return RequestContext(request, self, operation, path_params, {}, request_id, state)
         query, violations = _query_params(request, operation)
-        ctx = RequestContext(request, self, operation, path_params, query, request_id)
+        ctx = RequestContext(request, self, operation, path_params, query, request_id, state)
         ctx._violations.extend(violations)
         return ctx
 

@@ -27,14 +27,16 @@ from .api import ApiDefinition
 from .config import MockConfig
 from .control import CONTROL_PREFIX, ControlPlane, control_definition
 from .control.journal import Journal
+from .errors import InjectedFault, SessionRefused
 from .persistence import GroupCommit, SaveFailed, StateDatabase
 from .runtime import NOTE, ApiRuntime
 from .seeding import SeedError, demo_seed, load_seed_file
+from .sessions import SESSION_HEADER, Sessions
 
 log = logging.getLogger("mockserver")
 access_log = logging.getLogger("mockserver.access")
 
-CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, X-Api-Key, X-Mock-Token, X-Requested-With"
+CORS_ALLOW_HEADERS = f"Authorization, Content-Type, Accept, X-Api-Key, X-Requested-With, {SESSION_HEADER}"
 # what every answer carries: any origin may call the mock and read these headers
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*",
                 "Access-Control-Expose-Headers": "Allow, WWW-Authenticate, X-Request-Id"}
@@ -75,7 +77,9 @@ class MockService:
         self.runtimes = build_runtimes(config, definitions, seeds)
         self.loaded = describe_data(config, seeds)  # what the mock started with, for the banner
         journal = Journal(config.journal_entries, body_bytes=config.journal_body_bytes, max_bytes=config.journal_bytes)
-        self.plane = ControlPlane(token=config.control_token, runtimes=self.runtimes, journal=journal)
+        self.sessions = Sessions(self.runtimes, limit=config.max_sessions, idle_seconds=config.session_idle)
+        self.plane = ControlPlane(token=config.control_token, runtimes=self.runtimes, journal=journal,
+                                  sessions=self.sessions)
         self._commits: GroupCommit | None = None
         if config.state_file is not None:
             self.plane.store = open_state_file(config.state_file, self.runtimes)
@@ -131,12 +135,19 @@ class MockService:
         method = request.method
         plane = self.plane
         control = self.is_control(path)
+        headers = request.headers
+        session: str | SessionRefused | None = None
         try:
-            if self._answers_expect and "Expect" in request.headers:
+            if self._answers_expect and "Expect" in headers:
                 await _expect(request)
+            if not control and self.sessions.enabled and (SESSION_HEADER in headers or "Cookie" in headers):
+                try:
+                    session = self.sessions.name_of(request)
+                except SessionRefused as refused:
+                    session = refused
             response = None
             if plane.faults.rules and not control:
-                response = await self._apply_fault(request)
+                response = await self._apply_fault(request, session if isinstance(session, str) else None)
             if response is None:
                 if control:
                     refusal = self._control_refusal(request)
@@ -144,9 +155,7 @@ class MockService:
                 else:
                     for runtime in self.runtimes:
                         if runtime.router.owns(path):
-                            response = await runtime.handle(request, path)
-                            if runtime.persisted and runtime.state.changes:
-                                response = await self._saved(response)
+                            response = await self._api_answer(runtime, request, path, session)
                             break
                     else:
                         response = self._not_mounted()
@@ -157,15 +166,36 @@ class MockService:
         except Exception:
             log.exception("unhandled error for %s %s", method, path)
             response = _json(500, {"detail": "Internal error in the mock server."})
-        if method == "OPTIONS" and "Access-Control-Request-Method" in request.headers and not control:
-            _preflight(request, response)
+        if not control:
+            if "Origin" in headers:
+                _credentialed_cors(headers["Origin"], response)
+            if method == "OPTIONS" and "Access-Control-Request-Method" in headers:
+                _preflight(request, response)
         elapsed = (time.perf_counter() - started) * 1000
         if not control:
             # the body only if a handler read it (request._read_bytes stays None otherwise)
             plane.journal.record(method, path, request.query_string, response.status, elapsed,
-                                 request._read_bytes, request.get(NOTE))
+                                 request._read_bytes, request.get(NOTE), session if isinstance(session, str) else None)
         if self.config.access_log:
             access_log.info("%s %s %s %.1fms", method, request.path_qs, response.status, elapsed)
+        return response
+
+    async def _api_answer(self, runtime: ApiRuntime, request: web.BaseRequest, path: str,
+                          session: str | SessionRefused | None) -> web.StreamResponse:
+        """The API's answer, in the world of the request's session (if it names one), else in
+        the default world, whose changes are committed to the state file before the answer goes."""
+        if session is not None:
+            try:
+                if isinstance(session, SessionRefused):
+                    raise session
+                world = self.sessions.open(session)
+            except SessionRefused as refused:
+                return runtime.mock_answer(request, refused)
+            world.requests += 1
+            return await runtime.handle(request, path, world.state(runtime))
+        response = await runtime.handle(request, path)
+        if runtime.persisted and runtime.state.changes:
+            response = await self._saved(response)
         return response
 
     async def _saved(self, response: web.StreamResponse) -> web.StreamResponse:
@@ -208,10 +238,10 @@ class MockService:
         mounted = [f"{r.name} under {r.base_path or '/'}" for r in self.runtimes]
         return _json(404, {"detail": "Not found.", "mounted": mounted})
 
-    async def _apply_fault(self, request: web.BaseRequest) -> web.StreamResponse | None:
+    async def _apply_fault(self, request: web.BaseRequest, session: str | None) -> web.StreamResponse | None:
         """Apply the fault rules that fire: their latencies add up, then the first drop or status wins."""
         runtime = self.runtime_for(request.path)
-        fired = self.plane.faults.pick(request.method, request.path, runtime.name if runtime else None)
+        fired = self.plane.faults.pick(request.method, request.path, runtime.name if runtime else None, session)
         if not fired:
             return None
         request[NOTE] = {"fault": "; ".join(rule.describe() for rule in fired),
@@ -228,7 +258,7 @@ class MockService:
             raise asyncio.CancelledError()
         if runtime is None:
             return _json(outcome.status, {"detail": "Fault injected by the mock."})
-        return runtime.fault_response(request, outcome.status)
+        return runtime.mock_answer(request, InjectedFault(outcome.status))
 
 
 def describe_data(config: MockConfig, seeds: dict | None) -> str:
@@ -291,6 +321,21 @@ def _dumps(value: Any) -> str:
 
 def _allow_of(exc: web.HTTPException) -> dict[str, str]:
     return {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else {}
+
+
+def _credentialed_cors(origin: str, response: web.StreamResponse) -> None:
+    """A page's request (it has an Origin) may carry cookies — a session cookie — when it sends
+    credentials; the answer then names the origin instead of `*` (what Fetch requires)."""
+    if not origin.isascii() or not origin.isprintable():  # not an origin a browser sends: keep `*`
+        return
+    headers = response.headers
+    headers["Access-Control-Allow-Origin"] = origin
+    headers["Access-Control-Allow-Credentials"] = "true"
+    vary = headers.get("Vary")
+    if vary is None:
+        headers["Vary"] = "Origin"
+    elif "origin" not in vary.lower():
+        headers["Vary"] = vary + ", Origin"
 
 
 def _preflight(request: web.BaseRequest, response: web.StreamResponse) -> None:

@@ -27,6 +27,7 @@ from aiohttp.test_utils import BaseTestServer
 from .config import MockConfig
 from .seeding import load_seed_file
 from .service import MockService
+from .sessions import SESSION_HEADER
 
 
 class MockTestServer(BaseTestServer):
@@ -116,50 +117,62 @@ class RunningMock:
         options = self._runtime("ufdl").options
         return options.admin_username, options.admin_password
 
-    def testiny_headers(self) -> dict[str, str]:
-        return {"X-Api-Key": self.testiny_key}
+    def testiny_headers(self, session: str | None = None) -> dict[str, str]:
+        """`X-Api-Key` of the demo key (and `X-Mock-Session` with `session`)."""
+        return {"X-Api-Key": self.testiny_key, **session_headers(session)}
 
-    def ufdl_headers(self, username: str | None = None, password: str | None = None) -> dict[str, str]:
-        """`Authorization: Bearer <access token>` of a UFDL user (default: the superuser)."""
+    def ufdl_headers(self, username: str | None = None, password: str | None = None, *,
+                     session: str | None = None) -> dict[str, str]:
+        """`Authorization: Bearer <access token>` of a UFDL user (default: the superuser); with
+        `session`, a token of that session's world and its `X-Mock-Session` header."""
         if username is None:
             username, password = self.ufdl_admin
         pair = self._call("POST", self._root("ufdl") + "auth/obtain",
-                          {"username": username, "password": password if password is not None else username})
-        return {"Authorization": "Bearer " + pair["access"]}
+                          {"username": username, "password": password if password is not None else username},
+                          headers=session_headers(session))
+        return {"Authorization": "Bearer " + pair["access"], **session_headers(session)}
 
-    # -- the control API -----------------------------------------------------------------------
+    # -- the control API (`session`: that session's world instead of the default one) -----------
 
-    def reset(self, api: str | None = None) -> None:
+    def reset(self, api: str | None = None, *, session: str | None = None) -> None:
         """Back to the start-up data (UFDL tokens from before are refused afterwards)."""
-        self._call("POST", "/__mock__/reset" + (f"?api={api}" if api else ""))
+        self._call("POST", "/__mock__/reset" + _query(api=api, session=session))
 
-    def seed(self, data: dict | str | Path, *, merge: bool = False) -> None:
+    def seed(self, data: dict | str | Path, *, merge: bool = False, session: str | None = None) -> None:
         """Load a seed (a dict in the seed-file format, or a seed file): replacing the data, or added."""
         seeds = load_seed_file(Path(data)) if isinstance(data, (str, Path)) else data
-        self._call("POST", "/__mock__/seed" + ("?mode=merge" if merge else ""), seeds)
+        self._call("POST", "/__mock__/seed" + _query(mode="merge" if merge else None, session=session), seeds)
 
-    def state(self, api: str | None = None) -> dict[str, Any]:
-        return self._call("GET", "/__mock__/state" + (f"?api={api}" if api else ""))
+    def state(self, api: str | None = None, *, session: str | None = None) -> dict[str, Any]:
+        return self._call("GET", "/__mock__/state" + _query(api=api, session=session))
 
     def requests(self, *, api: str | None = None, method: str | None = None, path: str | None = None,
-                 status: int | str | None = None, failed: bool = False, limit: int | None = None) -> list[dict]:
+                 status: int | str | None = None, failed: bool = False, session: str | None = None,
+                 limit: int | None = None) -> list[dict]:
         """The journal, newest first, filtered (see GET /__mock__/journal): `path` is a glob,
-        `status` a status (404) or a class ("4xx")."""
-        return self._journal(api, method, path, status, failed, limit)["entries"]
+        `status` a status (404) or a class ("4xx"), `session` a session's requests only."""
+        return self._journal(api, method, path, status, failed, session, limit)["entries"]
 
     def count_requests(self, *, api: str | None = None, method: str | None = None, path: str | None = None,
-                       status: int | str | None = None, failed: bool = False) -> int:
+                       status: int | str | None = None, failed: bool = False, session: str | None = None) -> int:
         """How many journaled requests match: `assert mock.count_requests(method="POST", path="/v1/teams/*") == 1`."""
-        return self._journal(api, method, path, status, failed, 1)["count"]
+        return self._journal(api, method, path, status, failed, session, 1)["count"]
 
-    def _journal(self, api: Any, method: Any, path: Any, status: Any, failed: bool, limit: Any) -> dict:
-        filters = {"api": api, "method": method, "path": path, "status": status, "limit": limit,
-                   "failed": "true" if failed else None}
-        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
-        return self._call("GET", "/__mock__/journal" + (f"?{query}" if query else ""))
+    def _journal(self, api: Any, method: Any, path: Any, status: Any, failed: bool, session: Any, limit: Any) -> dict:
+        return self._call("GET", "/__mock__/journal" + _query(
+            api=api, method=method, path=path, status=status, limit=limit, failed="true" if failed else None,
+            session=session))
 
-    def clear_requests(self) -> None:
-        self._call("DELETE", "/__mock__/journal")
+    def clear_requests(self, *, session: str | None = None) -> None:
+        self._call("DELETE", "/__mock__/journal" + _query(session=session))
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """The open sessions, most recently used first (GET /__mock__/sessions)."""
+        return self._call("GET", "/__mock__/sessions")["sessions"]
+
+    def end_session(self, name: str) -> None:
+        """End a session: its next request starts it afresh from the start-up data."""
+        self._call("DELETE", "/__mock__/sessions/" + urllib.parse.quote(name, safe=""))
 
     def add_fault(self, **rule: Any) -> dict[str, Any]:
         """A fault rule, e.g. `add_fault(path="/v1/projects/*", status=503, count=1)`."""
@@ -168,8 +181,8 @@ class RunningMock:
     def clear_faults(self) -> None:
         self._call("DELETE", "/__mock__/faults")
 
-    def purge(self, prefix: str) -> dict[str, Any]:
-        return self._call("POST", f"/__mock__/purge?prefix={prefix}")
+    def purge(self, prefix: str, *, session: str | None = None) -> dict[str, Any]:
+        return self._call("POST", "/__mock__/purge" + _query(prefix=prefix, session=session))
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -182,9 +195,11 @@ class RunningMock:
     def _root(self, api: str) -> str:
         return self._runtime(api).root
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
+    def _call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if data is not None else {}
+        headers = dict(headers or {})
+        if data is not None:
+            headers["Content-Type"] = "application/json"
         if self.config.control_token:
             headers["X-Mock-Token"] = self.config.control_token
         request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
@@ -195,3 +210,13 @@ class RunningMock:
             raise ControlError(f"{method} {path} answered {error.code}: {error.read().decode(errors='replace')}") \
                 from None
         return json.loads(payload) if payload else None
+
+
+def session_headers(session: str | None) -> dict[str, str]:
+    """The header that puts a request in a session's world (none for the default world)."""
+    return {SESSION_HEADER: session} if session is not None else {}
+
+
+def _query(**params: Any) -> str:
+    given = {key: value for key, value in params.items() if value is not None}
+    return "?" + urllib.parse.urlencode(given) if given else ""

@@ -177,7 +177,7 @@ async def test_cors_preflight_allows_the_methods_of_the_path_and_authorization(m
         "Origin": "http://localhost:3000", "Access-Control-Request-Method": "PATCH",
         "Access-Control-Request-Headers": "authorization, content-type"})
     assert response.status == 200
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"  # named: pages may send cookies
     assert response.headers["Access-Control-Allow-Methods"] == "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
     assert "authorization" in response.headers["Access-Control-Allow-Headers"].lower()
 

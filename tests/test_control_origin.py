@@ -57,7 +57,9 @@ async def test_a_preflight_for_the_control_api_is_not_granted(make_mock):
 async def test_the_product_apis_keep_their_cors(make_mock):
     client = await make_mock(apis=("ufdl",))
     answer = await client.get("/v1/projects/1", headers={"Origin": "http://localhost:3000"})
-    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert answer.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert answer.headers["Access-Control-Allow-Credentials"] == "true"
+    assert (await client.get("/v1/projects/1")).headers["Access-Control-Allow-Origin"] == "*"  # no page: any
 
 
 def test_loopback_is_judged_by_address_not_by_a_prefix():

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
+import requests
+from browser import browser, serve_directory
 from server_process import ServerProcess, admin_headers
-
-CHROMIUM = os.environ.get("MOCKSERVER_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (apt-get install chromium)")
-
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
 def browser_page():
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        page = browser.new_page()
-        yield page
-        browser.close()
+    with browser() as launched:
+        yield launched.new_page()
 
 
 def test_dashboard_shows_state_and_journal_live_and_its_buttons_work(browser_page, tmp_path):
@@ -80,19 +69,31 @@ Promise.allSettled(tries).then(results => {
 
 
 def test_a_page_of_another_origin_cannot_reset_seed_purge_or_read(browser_page, tmp_path):
-    import http.server
-    import threading
-
     (tmp_path / "evil.html").write_text(EVIL_PAGE)
-    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
-    evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=evil.serve_forever, daemon=True).start()
-    try:
-        with ServerProcess("--api", "ufdl") as server:
-            before = server.get("/__mock__/state").json()
-            browser_page.goto(f"http://127.0.0.1:{evil.server_port}/evil.html?mock={server.url}")
-            browser_page.wait_for_function("document.title.startsWith('done')", timeout=10000)
-            assert "BLOCKED" in browser_page.title()
-            assert server.get("/__mock__/state").json() == before  # not reset, seeded or purged
-    finally:
-        evil.shutdown()
+    with serve_directory(tmp_path) as evil, ServerProcess("--api", "ufdl") as server:
+        before = server.get("/__mock__/state").json()
+        browser_page.goto(f"{evil}/evil.html?mock={server.url}")
+        browser_page.wait_for_function("document.title.startsWith('done')", timeout=10000)
+        assert "BLOCKED" in browser_page.title()
+        assert server.get("/__mock__/state").json() == before  # not reset, seeded or purged
+
+
+def test_the_dashboard_switches_between_the_default_world_and_sessions(browser_page):
+    page = browser_page
+    with ServerProcess("--api", "testiny") as server:
+        key = {"X-Api-Key": "testiny-mock-demo-key"}
+        requests.post(server.url + "/api/v1/project", json={"name": "Only in s1"}, headers={**key, "X-Mock-Session": "s1"},
+                      timeout=10)
+        page.goto(server.url + "/__mock__/")
+        state = page.locator("#apis")
+        state.get_by_text("Demo Project", exact=True).wait_for()
+        assert state.get_by_text("Only in s1", exact=True).count() == 0
+        page.locator("#world option[value='s1']").wait_for(state="attached", timeout=5000)
+        page.select_option("#world", "s1")
+        state.get_by_text("Only in s1", exact=True).wait_for(timeout=5000)
+        page.locator("#journal tr", has_text="/api/v1/project").first.wait_for(timeout=5000)
+        page.click("#reset")  # resets the session shown, not the default world
+        state.get_by_text("Only in s1", exact=True).wait_for(state="detached", timeout=5000)
+        page.select_option("#world", "")
+        state.get_by_text("Demo Project", exact=True).wait_for(timeout=5000)
+        assert requests.get(server.url + "/__mock__/state?session=s1", timeout=10).status_code == 200

@@ -5,8 +5,9 @@ holds.
 
 Inputs: every operation of every spec, path and query parameters and JSON bodies made of
 arbitrary Unicode — lone surrogates, NUL, format and bidi characters, integers beyond 64 bits —
-sent as JSON escapes, and one extra header of arbitrary bytes (or an Accept / Authorization of
-arbitrary bytes), over a raw socket so that nothing is cleaned up on the way.
+sent as JSON escapes, and one extra header of arbitrary bytes (or arbitrary bytes in one of the
+headers the mock reads: Accept, Authorization, X-Api-Key, X-Mock-Token, X-Mock-Session, Cookie,
+Origin), over a raw socket so that nothing is cleaned up on the way.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def send(port: int, method: str, target: str, headers: list[bytes], body: bytes 
 
 def test_no_input_gets_a_5xx_or_breaks_a_later_read_or_the_state_file(tmp_path):
     path = tmp_path / "state.db"
-    app = create_app(MockConfig(demo_data=True, strict=True, access_log=False, state_file=path))
+    # sessions: more than the examples can name, so that a full mock (503, by design) never answers
+    app = create_app(MockConfig(demo_data=True, strict=True, access_log=False, state_file=path, max_sessions=1000))
     service = app[SERVICE]
     runtimes = [*app[RUNTIMES], service.control]
     operations = sorted(((r.base_path, op) for r in runtimes for op in r.spec.operations.values()),
@@ -87,7 +89,8 @@ def test_no_input_gets_a_5xx_or_breaks_a_later_read_or_the_state_file(tmp_path):
             if query:
                 target += "?" + "&".join(query)
             headers = [b"Authorization: " + ufdl_token(), b"X-Api-Key: " + KEY.encode()]
-            where = data.draw(st.sampled_from(["extra", "Accept", "Authorization", "X-Api-Key", "X-Mock-Token"]))
+            where = data.draw(st.sampled_from(["extra", "Accept", "Authorization", "X-Api-Key", "X-Mock-Token",
+                                               "X-Mock-Session", "Cookie", "Origin"]))
             odd = data.draw(header_bytes, "header bytes")
             if where == "extra":
                 headers.append(b"X-Odd: " + odd)
@@ -100,7 +103,8 @@ def test_no_input_gets_a_5xx_or_breaks_a_later_read_or_the_state_file(tmp_path):
                 body = value if isinstance(value, bytes) else json.dumps(value).encode()  # escapes: \ud800
             status, answer = send(port, operation.method.upper(), target, headers, body)
             assert status < 500, answer[:600]
-            for read in ("/__mock__/state", "/__mock__/journal?limit=50", "/__mock__/faults", "/__mock__/"):
+            for read in ("/__mock__/state", "/__mock__/journal?limit=50", "/__mock__/faults", "/__mock__/sessions",
+                         "/__mock__/"):
                 status, answer = send(port, "GET", read, [], None)
                 assert status == 200, (read, answer[:600])
                 if read != "/__mock__/":

@@ -36,10 +36,11 @@ def expected_statuses(block: str) -> list[str]:
 
 
 def test_the_readme_blocks_that_call_the_mock_are_all_found():
-    assert len(SESSIONS) == 5 and all(len(expected_statuses(s)) >= 2 for s in SESSIONS)
+    assert len(SESSIONS) == 6 and all(len(expected_statuses(s)) >= 2 for s in SESSIONS)
 
 
-@pytest.mark.parametrize("session", SESSIONS, ids=["ufdl-projects", "ufdl-teams", "testiny", "recipes", "prefer"])
+@pytest.mark.parametrize("session", SESSIONS, ids=["ufdl-projects", "ufdl-teams", "testiny", "recipes", "prefer",
+                                                             "mock-sessions"])
 def test_a_readme_session_pasted_twice_answers_what_its_comments_say(session):
     with ServerProcess() as server:
         script = WRAPPER + session.replace("http://127.0.0.1:8000", server.url).replace(

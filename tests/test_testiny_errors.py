@@ -152,7 +152,7 @@ async def test_a_cors_preflight_is_answered_without_a_key(make_mock):
                                                                 "Access-Control-Request-Headers": "x-api-key"})
     assert response.status == 200
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
-    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"  # named: pages may send cookies
     assert response.headers["X-Request-Id"]
 
 

@@ -140,7 +140,8 @@ def check(answer: Answer, status: int, body: Any = _UNSET, *, allow: str | None 
     """Assert the status, the DRF headers and (optionally) the exact body and its key order."""
     assert answer.status == status, (answer.status, answer.raw[:500])
     headers = answer.headers
-    assert headers.get("Access-Control-Allow-Origin") == "*"
+    # any origin may call: `*`, or the page's own origin when it sends one (so that it may send cookies)
+    assert headers.get("Access-Control-Allow-Origin") == answer.response.request_info.headers.get("Origin", "*")
     assert headers.get("Vary") == "Accept, Origin"
     if allow is not None:
         assert headers.get("Allow") == allow, headers.get("Allow")

@@ -25,6 +25,7 @@ class ControlPlane:
     faults: FaultRules = field(default_factory=FaultRules)
     store: Any = None  # the state file (persistence.StateDatabase), if any
     runtimes: list = field(default_factory=list)  # the mounted APIs' runtimes (what reset, seed, state act on)
+    sessions: Any = None  # sessions.Sessions: the worlds besides the default one
 
 
 def control_definition(plane: ControlPlane) -> ApiDefinition:

@@ -20,6 +20,7 @@ class FaultRule:
     method: str = "*"
     path: str = "*"
     api: str | None = None
+    session: str | None = None  # only requests of this session (None: of any world)
     latency_ms: int | None = None
     status: int | None = None
     drop: bool = False
@@ -27,10 +28,11 @@ class FaultRule:
     count: int | None = None  # remaining uses; None = unlimited
     hits: int = 0
 
-    def matches(self, method: str, path: str, api: str | None) -> bool:
+    def matches(self, method: str, path: str, api: str | None, session: str | None = None) -> bool:
         return ((self.method == "*" or self.method.upper() == method)
                 and fnmatch.fnmatchcase(path, self.path)
-                and (self.api is None or self.api == api))
+                and (self.api is None or self.api == api)
+                and (self.session is None or self.session == session))
 
     def describe(self) -> str:
         effects = [f"{self.latency_ms} ms" if self.latency_ms else "", f"status {self.status}" if self.status else "",
@@ -40,7 +42,7 @@ class FaultRule:
     def to_json(self) -> dict[str, Any]:
         data = {"id": self.id, "method": self.method, "path": self.path, "hits": self.hits, "drop": self.drop,
                 "probability": self.probability}
-        for key in ("api", "latency_ms", "status", "count"):
+        for key in ("api", "session", "latency_ms", "status", "count"):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key)
         return data
@@ -65,11 +67,11 @@ class FaultRules:
     def clear(self) -> None:
         self.rules.clear()
 
-    def pick(self, method: str, path: str, api: str | None) -> list[FaultRule]:
+    def pick(self, method: str, path: str, api: str | None, session: str | None = None) -> list[FaultRule]:
         """Every rule that matches and fires (by its probability), in order; each uses up one of its count."""
         fired = []
         for rule in list(self.rules):
-            if rule.matches(method, path, api) and self.rng.random() < rule.probability:
+            if rule.matches(method, path, api, session) and self.rng.random() < rule.probability:
                 rule.hits += 1
                 if rule.count is not None:
                     rule.count -= 1

@@ -15,6 +15,7 @@ from ..errors import (
     EngineError,
     MalformedBody,
     MethodNotAllowed,
+    MockAnswer,
     NotAcceptable,
     PathParamInvalid,
     RequestInvalid,
@@ -22,6 +23,7 @@ from ..errors import (
     UnsupportedMediaType,
 )
 from ..persistence import SaveFailed
+from ..sessions import DefaultWorld
 
 DASHBOARD = Path(__file__).resolve().parent / "dashboard.html"
 
@@ -55,6 +57,8 @@ def render_error(error: Exception, request_id: str) -> Reply:
             return Reply(status, {"detail": detail})
     if isinstance(error, BodyIncomplete):
         return Reply(400, {"detail": f"{error.message}."})
+    if isinstance(error, MockAnswer):
+        return Reply(error.status, {"detail": error.message})
     if isinstance(error, MethodNotAllowed):
         return Reply(405, {"detail": f"Method {error.method} not allowed here."}, {"Allow": ", ".join(error.allowed)})
     if isinstance(error, RequestInvalid):
@@ -91,11 +95,29 @@ def _runtimes(ctx: RequestContext) -> list[Any]:
     return selected
 
 
-def _changed(ctx: RequestContext, runtimes: list[Any], *, replaced: bool) -> None:
+DEFAULT_WORLD = DefaultWorld()
+
+
+def _world(ctx: RequestContext, *, open_it: bool) -> Any:
+    """The world `?session=` names (opened if `open_it`, else it must exist), or the default one."""
+    name = ctx.query.get("session")
+    if name is None:
+        return DEFAULT_WORLD
+    sessions = ctx.state.sessions
+    if not sessions.enabled:
+        raise ControlError(400, "Sessions are off (--max-sessions 0).")
+    world = sessions.open(name) if open_it else sessions.get(name)
+    if world is None:
+        open_ = ", ".join(s["name"] for s in sessions.describe()[:20]) or "none"
+        raise ControlError(404, f"No session named {name!r} is open (open: {open_}).")
+    return world
+
+
+def _changed(ctx: RequestContext, runtimes: list[Any], *, replaced: bool, world: Any = DEFAULT_WORLD) -> None:
     """Save what a control call did to the APIs' states: a replaced state (reset, seed) whole, a
-    changed one (purge, merged seed) change by change."""
+    changed one (purge, merged seed) change by change. Sessions are not saved."""
     store = ctx.state.store
-    if store is None:
+    if store is None or not world.persisted:
         return
     persisted = [r for r in runtimes if r.persisted]
     try:
@@ -125,41 +147,55 @@ def health(ctx: RequestContext) -> Reply:
 
 def reset(ctx: RequestContext) -> Reply:
     runtimes = _runtimes(ctx)
+    world = _world(ctx, open_it=True)
     for runtime in runtimes:
-        runtime.reset()
+        world.reset(runtime)
     _settled()
-    _changed(ctx, runtimes, replaced=True)
+    _changed(ctx, runtimes, replaced=True, world=world)
     return Reply(200, {"reset": [r.name for r in runtimes]})
 
 
 def load_seed(ctx: RequestContext) -> Reply:
     seed = ctx.validated_body()  # checked against the Seed schema by the engine
     runtimes = [r for r in _runtimes(ctx) if r.name in seed]
+    world = _world(ctx, open_it=True)
     merge = ctx.query.get("mode") == "merge"
     for runtime in runtimes:
         try:
-            runtime.merge(seed[runtime.name]) if merge else runtime.reset(seed[runtime.name])
+            if merge:
+                _merge(runtime, world.state(runtime), seed[runtime.name])
+            else:
+                world.reset(runtime, seed[runtime.name])
         except (ValueError, KeyError) as exc:
             raise ControlError(400, f"{runtime.name}: {exc}") from None
     _settled()
-    _changed(ctx, runtimes, replaced=not merge)
+    _changed(ctx, runtimes, replaced=not merge, world=world)
     return Reply(200, {"seeded": [r.name for r in runtimes]})
+
+
+def _merge(runtime: Any, state: Any, seed: Any) -> None:
+    merge = getattr(state, "merge_seed", None)
+    if merge is None:
+        raise ValueError(f"{runtime.name} cannot merge seeds; load with mode=replace")
+    merge(seed)
 
 
 def purge(ctx: RequestContext) -> Reply:
     prefix = ctx.query["prefix"]
+    world = _world(ctx, open_it=False)
     purged = {}
-    runtimes = [r for r in _runtimes(ctx) if hasattr(r.state, "purge")]
+    runtimes = [r for r in _runtimes(ctx) if hasattr(world.state(r), "purge")]
     for runtime in runtimes:
-        purged[runtime.name] = runtime.state.purge(prefix)
-    _changed(ctx, runtimes, replaced=False)
+        purged[runtime.name] = world.state(runtime).purge(prefix)
+    _changed(ctx, runtimes, replaced=False, world=world)
     return Reply(200, {"purged": purged})
 
 
 def dump_state(ctx: RequestContext) -> Reply:
+    world = _world(ctx, open_it=False)
     dump = {}
     for runtime in _runtimes(ctx):
-        dumper = getattr(runtime.state, "dump", None)
+        dumper = getattr(world.state(runtime), "dump", None)
         dump[runtime.name] = dumper() if dumper else None
     return Reply(200, dump)
 
@@ -167,12 +203,29 @@ def dump_state(ctx: RequestContext) -> Reply:
 def journal(ctx: RequestContext) -> Reply:
     log, query = ctx.state.journal, ctx.query
     entries, count = log.select(limit=query.get("limit"), api=query.get("api"), failed=bool(query.get("failed")),
-                                method=query.get("method"), path=query.get("path"), status=query.get("status"))
+                                method=query.get("method"), path=query.get("path"), status=query.get("status"),
+                                session=query.get("session"))
     return Reply(200, {"capacity": log.capacity, "count": count, "entries": [e.to_json() for e in entries]})
 
 
 def clear_journal(ctx: RequestContext) -> Reply:
-    ctx.state.journal.clear()
+    ctx.state.journal.clear(ctx.query.get("session"))
+    return Reply(204)
+
+
+def list_sessions(ctx: RequestContext) -> Reply:
+    sessions = ctx.state.sessions
+    return Reply(200, {"limit": sessions.limit, "idle_seconds": sessions.idle_seconds,
+                       "sessions": sessions.describe()})
+
+
+def end_sessions(ctx: RequestContext) -> Reply:
+    return Reply(200, {"ended": ctx.state.sessions.end_all()})
+
+
+def end_session(ctx: RequestContext) -> Reply:
+    if not ctx.state.sessions.end(ctx.path_params["name"]):
+        raise ControlError(404, f"No session named {ctx.path_params['name']!r} is open.")
     return Reply(204)
 
 
@@ -198,7 +251,7 @@ def delete_fault(ctx: RequestContext) -> Reply:
 
 HANDLERS = {
     "dashboard": dashboard, "health": health, "reset": reset, "load_seed": load_seed, "purge": purge,
-    "dump_state": dump_state,
-    "journal": journal, "clear_journal": clear_journal, "list_faults": list_faults, "add_fault": add_fault,
-    "clear_faults": clear_faults, "delete_fault": delete_fault,
+    "dump_state": dump_state, "journal": journal, "clear_journal": clear_journal,
+    "list_sessions": list_sessions, "end_sessions": end_sessions, "end_session": end_session,
+    "list_faults": list_faults, "add_fault": add_fault, "clear_faults": clear_faults, "delete_fault": delete_fault,
 }

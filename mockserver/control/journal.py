@@ -35,6 +35,7 @@ class JournalEntry:
     body_size: int = 0  # the whole body's size in bytes
     errors: list[str] = field(default_factory=list)
     fault: str | None = None
+    session: str | None = None  # the session the request named (None: the default world)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -58,29 +59,28 @@ class Journal:
         self._ids = itertools.count(1)
 
     def record(self, method: str, path: str, query: str, status: int, duration_ms: float,
-               body: bytes | None, note: dict[str, Any] | None) -> None:
+               body: bytes | None, note: dict[str, Any] | None, session: str | None = None) -> None:
         size = 0
         if body:
             size = len(body)
             if size > self.body_bytes:
                 body = body[:self.body_bytes]  # a copy: the whole body is not kept alive
-        cost = ENTRY_OVERHEAD + len(path) + len(query) + (len(body) if body else 0)
+        cost = ENTRY_OVERHEAD + len(path) + len(query) + (len(body) if body else 0) + (len(session) if session else 0)
         self._entries.append((next(self._ids), time.time(), method, path, query, status, duration_ms, body, size,
-                              note))
+                              note, session))
         self._sizes.append(cost)
         self.bytes += cost
         while len(self._entries) > self.capacity or (self.bytes > self.max_bytes and len(self._entries) > 1):
             self._entries.popleft()
             self.bytes -= self._sizes.popleft()
 
-    def entries(self, *, limit: int | None = None, api: str | None = None, failed: bool = False,
-                method: str | None = None, path: str | None = None, status: str | None = None) -> list[JournalEntry]:
-        """The entries that match every filter given, newest first (at most `limit` of them)."""
-        return self.select(limit=limit, api=api, failed=failed, method=method, path=path, status=status)[0]
+    def entries(self, *, limit: int | None = None, **filters: Any) -> list[JournalEntry]:
+        """The entries that match every filter given (see `select`), newest first (at most `limit`)."""
+        return self.select(limit=limit, **filters)[0]
 
     def select(self, *, limit: int | None = None, api: str | None = None, failed: bool = False,
-               method: str | None = None, path: str | None = None,
-               status: str | None = None) -> tuple[list[JournalEntry], int]:
+               method: str | None = None, path: str | None = None, status: str | None = None,
+               session: str | None = None) -> tuple[list[JournalEntry], int]:
         """(the matching entries, newest first and at most `limit`; how many match in all)."""
         wanted_method = method.upper() if method else None
         selected, count = [], 0
@@ -89,26 +89,34 @@ class Journal:
             if ((api is None or entry.api == api) and (not failed or entry.status >= 400)
                     and (wanted_method is None or entry.method == wanted_method)
                     and (path is None or fnmatch.fnmatchcase(entry.path, path))
-                    and (status is None or _status_matches(entry.status, status))):
+                    and (status is None or _status_matches(entry.status, status))
+                    and (session is None or entry.session == session)):
                 count += 1
                 if not limit or len(selected) < limit:
                     selected.append(entry)
         return selected, count
 
-    def clear(self) -> None:
-        self._entries.clear()
-        self._sizes.clear()
-        self.bytes = 0
+    def clear(self, session: str | None = None) -> None:
+        """Forget every entry, or only those of one session."""
+        if session is None:
+            self._entries.clear()
+            self._sizes.clear()
+            self.bytes = 0
+            return
+        kept = [(raw, size) for raw, size in zip(self._entries, self._sizes, strict=True) if raw[10] != session]
+        self._entries = deque(raw for raw, _ in kept)
+        self._sizes = deque(size for _, size in kept)
+        self.bytes = sum(self._sizes)
 
 
 def _entry(ident: int, moment: float, method: str, path: str, query: str, status: int, duration_ms: float,
-           body: bytes | None, size: int, note: dict[str, Any] | None) -> JournalEntry:
+           body: bytes | None, size: int, note: dict[str, Any] | None, session: str | None) -> JournalEntry:
     note = note or {}
     return JournalEntry(
         id=ident, time=moment, method=method, path=path, query=query, status=status,
         duration_ms=round(duration_ms, 2), api=note.get("api"), operation=note.get("operation"),
         request_body=body, body_size=size, errors=list(note.get("errors", [])) if status >= 400 else [],
-        fault=note.get("fault"),
+        fault=note.get("fault"), session=session,
     )
 
 

@@ -179,7 +179,7 @@ def _method_not_allowed(error: engine.MethodNotAllowed) -> ApiError:
     return NoSuchRoute(f"No route for {error.method} here (this path has {methods})")
 
 
-def _fault(error: engine.InjectedFault) -> ApiError:
+def _mock_answer(error: engine.MockAnswer) -> ApiError:
     code = FAULT_CODES.get(error.status, "API_INVALID_REQUEST" if error.status < 500 else "API_INTERNAL_ERROR")
     return ApiError(error.message, status=error.status, code=code)
 
@@ -201,7 +201,7 @@ TRANSLATIONS: dict[type, Callable[[Any], ApiError]] = {
     engine.BodyTooLarge: lambda e: DataTooLarge(f"The request body exceeds {e.limit} bytes"),
     engine.BodyIncomplete: lambda e: InvalidInput(e.message),
     engine.RequestInvalid: _request_invalid,
-    engine.InjectedFault: _fault,
+    engine.MockAnswer: _mock_answer,
     engine.InternalError: _internal,
 }
 
@@ -209,7 +209,7 @@ TRANSLATIONS: dict[type, Callable[[Any], ApiError]] = {
 def render_error(error: Exception, request_id: str) -> Reply:
     """The envelope for an `ApiError` or an engine error; anything else is re-raised (a mock bug)."""
     if not isinstance(error, ApiError):
-        translate = TRANSLATIONS.get(type(error))
+        translate = next((TRANSLATIONS[kind] for kind in type(error).__mro__ if kind in TRANSLATIONS), None)
         if translate is None:
             raise error
         error = translate(error)

@@ -200,6 +200,13 @@ class ProjectStore:
             self.changes.removed("project", project.id)
         return {"projects": len(doomed)}
 
+    def new_world(self) -> None:
+        """A world of its own (a session made from a stored state): every project gets a new
+        `_etag`, so an etag read in the world it was stored from holds nothing here."""
+        for project in self.projects.values():
+            project.written(self.new_etag())
+            self._written(project)
+
     def dump(self) -> dict[str, Any]:
         return {"projects": [p.to_json() for p in self.projects.values()], "next_id": self._next_id}
 

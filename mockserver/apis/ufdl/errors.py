@@ -14,9 +14,9 @@ from ...api import Reply
 from ...errors import (
     BodyIncomplete,
     BodyTooLarge,
-    InjectedFault,
     MalformedBody,
     MethodNotAllowed,
+    MockAnswer,
     NotAcceptable,
     PathParamInvalid,
     RequestInvalid,
@@ -130,7 +130,7 @@ def render_error(error: Exception, request_id: str) -> Reply:
     if isinstance(error, RequestInvalid):
         message = error.violations[0].message if error.violations else "invalid request"
         return Reply(400, schema_failure(error.body, message).body)
-    if isinstance(error, InjectedFault):
+    if isinstance(error, MockAnswer):
         return Reply(error.status, {"detail": error.message})
     from ...errors import InternalError
 

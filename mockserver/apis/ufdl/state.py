@@ -369,6 +369,14 @@ class UfdlState:
             meta["signing_key"] = self.signing_key
         return meta
 
+    def new_world(self) -> None:
+        """A world of its own (a session made from a stored state): a new world id, and a new
+        signing key unless --ufdl-jwt-secret fixes it, so no token minted before holds here."""
+        self.signing_key = self.options.jwt_secret or secrets.token_hex(32)
+        self.world = secrets.token_hex(8)
+        self.tokens = TokenIssuer(self.signing_key, self.options.access_lifetime, self.options.refresh_lifetime,
+                                  self.world)
+
     def dump(self) -> dict[str, Any]:
         return {
             "users": [u.to_json() for u in self.users.values()],
