@@ -6,7 +6,10 @@ HTTP requests through a fake transport, for the mock and the ceiling in turn. No
                                testiny-update|testiny-create|testiny-find|testiny-filter ...] [-n N]
 
 Prints µs per request for both servers, their ratio and the mock's extra µs. Uses uvloop when
-installed, like the mock's command line.
+installed, like the mock's command line. `--session NAME` sends every request of the mock in a
+session holding the same data; `--mock-only --json` prints only the mock's µs per workload, as
+JSON (bench/sessions.py runs it so, against this checkout and against an older tree:
+`BENCH_MOCKSERVER_TREE=DIR` imports mockserver from DIR).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -23,7 +27,7 @@ from typing import Any
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, os.environ.get("BENCH_MOCKSERVER_TREE") or str(Path(__file__).resolve().parent.parent))
 import ceiling  # noqa: E402
 import datasets  # noqa: E402
 
@@ -97,10 +101,10 @@ async def per_request(runner: web.BaseRunner, raw: Raw, n: int) -> float:
         await runner.cleanup()
 
 
-def workloads(token: str) -> dict[str, tuple[str, int, Raw]]:
-    """name -> (api, data set size, request maker)."""
-    ufdl = {"Authorization": f"Bearer {token}"}
-    key = {"X-Api-Key": ceiling.TESTINY_KEY}
+def workloads(token: str, extra: dict[str, str] | None = None) -> dict[str, tuple[str, int, Raw]]:
+    """name -> (api, data set size, request maker); `extra`: headers every request carries."""
+    ufdl = {"Authorization": f"Bearer {token}", **(extra or {})}
+    key = {"X-Api-Key": ceiling.TESTINY_KEY, **(extra or {})}
     run = time.monotonic_ns()
     return {
         "ufdl-get": ("ufdl", 1000, lambda i: request("GET", f"/v1/projects/{i % 1000 + 1}", ufdl)),
@@ -121,35 +125,50 @@ def workloads(token: str) -> dict[str, tuple[str, int, Raw]]:
     }
 
 
-async def main(names: list[str], n: int) -> None:
+async def main(names: list[str], n: int, session: str | None = None, mock_only: bool = False,
+               as_json: bool = False) -> None:
+    found = {}
     for name in names:
         service = MockService(MockConfig(apis=("ufdl", "testiny"), access_log=False, demo_data=False))
         api, size, _ = workloads("")[name]
         seed = datasets.ufdl_seed(size) if api == "ufdl" else datasets.testiny_seed(size)
+        world = service.sessions.open(session) if session else None
         for runtime in service.runtimes:
             if runtime.name == api:
-                runtime.reset(seed[api])
-        token = next(r for r in service.runtimes if r.name == "ufdl").state.tokens.issue("access", 1)
-        _, _, raw = workloads(token)[name]
+                world.reset(runtime, seed[api]) if world else runtime.reset(seed[api])
+        ufdl = next(r for r in service.runtimes if r.name == "ufdl")
+        token = (world.state(ufdl) if world else ufdl.state).tokens.issue("access", 1)
+        _, _, raw = workloads(token, {"X-Mock-Session": session} if session else None)[name]
+        count = max(n // (100 if size > 1000 else 10 if name.endswith(("list", "find")) else 1), 100)
+        mock = await per_request(web.ServerRunner(service.server(access_log=None)), raw, count)
+        found[name] = mock
+        if mock_only:
+            if not as_json:
+                print(f"{name:15} mock {mock:7.1f} us")
+            continue
         bare = ceiling.create_app([api])
         bare[ceiling.STATE][api] = ceiling.Ufdl(size) if api == "ufdl" else ceiling.Testiny(size)
         if api == "ufdl":
             bare[ceiling.STATE]["ufdl"].tokens.add(token)
-        count = max(n // (100 if size > 1000 else 10 if name.endswith(("list", "find")) else 1), 100)
         top = await per_request(web.AppRunner(bare, access_log=None), raw, count)
-        mock = await per_request(web.ServerRunner(service.server(access_log=None)), raw, count)
         print(f"{name:15} ceiling {top:7.1f} us   mock {mock:7.1f} us   ratio {top / mock:4.2f}x   "
               f"mock extra {mock - top:+6.1f} us")
+    if as_json:
+        print(json.dumps(found))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="*", default=["ufdl-get", "ufdl-patch", "testiny-read", "testiny-update"])
     parser.add_argument("-n", type=int, default=20_000, help="requests per measurement (default 20,000)")
+    parser.add_argument("--session", metavar="NAME", help="the mock's requests in this session")
+    parser.add_argument("--mock-only", action="store_true", help="measure the mock only")
+    parser.add_argument("--json", action="store_true", help="print {workload: mock µs} as JSON")
     args = parser.parse_args()
     try:
         import uvloop
     except ImportError:
-        asyncio.run(main(args.workloads, args.n))
+        runner = asyncio.run
     else:
-        uvloop.run(main(args.workloads, args.n))
+        runner = uvloop.run
+    runner(main(args.workloads, args.n, args.session, args.mock_only, args.json))

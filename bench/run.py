@@ -171,6 +171,7 @@ class Server:
     label = ""
     stateful = True  # holds the data set (mock, ceiling); Prism and WireMock answer static bodies
     health_path = "/"
+    run_dir = ROOT  # the directory the server runs in
 
     def __init__(self, api: str, args: argparse.Namespace) -> None:
         self.api = api
@@ -190,7 +191,7 @@ class Server:
         command = self.command()
         with self.log_path.open("w") as out:
             pinned = ["taskset", "-c", str(self.args.server_cpu), *command]
-            self.proc = subprocess.Popen(pinned, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=self.env(),
+            self.proc = subprocess.Popen(pinned, cwd=self.run_dir, stdout=out, stderr=subprocess.STDOUT, env=self.env(),
                                          preexec_fn=boosted(self.args.nice))
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

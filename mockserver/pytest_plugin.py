@@ -5,7 +5,8 @@
         assert client.projects() == []
 
 `mockserver` is one mock for the whole session (in-process, on a free port, in a thread of its
-own), reset to its start-up data before each test. Settings in pytest.ini / pyproject.toml:
+own), reset to its start-up data before each test (sessions a test opened end with it).
+Settings in pytest.ini / pyproject.toml:
 
     mockserver_apis = ufdl testiny       # what to serve (default: both)
     mockserver_seed = tests/seed.yaml    # start-up data (default: empty, only the built-in accounts)
@@ -57,6 +58,7 @@ def mockserver(mockserver_session: RunningMock, request: pytest.FixtureRequest) 
     module = request.node.module.__name__ if request.node.module else None
     if when == "test" or (when == "module" and getattr(mockserver_session, "_module", None) != module):
         mockserver_session.reset()
+        mockserver_session.end_sessions()  # a session a test opened is not the next test's
     mockserver_session._module = module
     marker = request.node.get_closest_marker("mockserver_seed")
     if marker is not None:

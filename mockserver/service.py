@@ -78,6 +78,7 @@ class MockService:
         self.loaded = describe_data(config, seeds)  # what the mock started with, for the banner
         journal = Journal(config.journal_entries, body_bytes=config.journal_body_bytes, max_bytes=config.journal_bytes)
         self.sessions = Sessions(self.runtimes, limit=config.max_sessions, idle_seconds=config.session_idle)
+        self._sessions_on = self.sessions.enabled
         self.plane = ControlPlane(token=config.control_token, runtimes=self.runtimes, journal=journal,
                                   sessions=self.sessions)
         self._commits: GroupCommit | None = None
@@ -140,7 +141,7 @@ class MockService:
         try:
             if self._answers_expect and "Expect" in headers:
                 await _expect(request)
-            if not control and self.sessions.enabled and (SESSION_HEADER in headers or "Cookie" in headers):
+            if self._sessions_on and not control and (SESSION_HEADER in headers or "Cookie" in headers):
                 try:
                     session = self.sessions.name_of(request)
                 except SessionRefused as refused:
@@ -155,7 +156,12 @@ class MockService:
                 else:
                     for runtime in self.runtimes:
                         if runtime.router.owns(path):
-                            response = await self._api_answer(runtime, request, path, session)
+                            if session is not None:
+                                response = await self._session_answer(runtime, request, path, session)
+                                break
+                            response = await runtime.handle(request, path)
+                            if runtime.persisted and runtime.state.changes:  # the default world persists
+                                response = await self._saved(response)
                             break
                     else:
                         response = self._not_mounted()
@@ -180,23 +186,17 @@ class MockService:
             access_log.info("%s %s %s %.1fms", method, request.path_qs, response.status, elapsed)
         return response
 
-    async def _api_answer(self, runtime: ApiRuntime, request: web.BaseRequest, path: str,
-                          session: str | SessionRefused | None) -> web.StreamResponse:
-        """The API's answer, in the world of the request's session (if it names one), else in
-        the default world, whose changes are committed to the state file before the answer goes."""
-        if session is not None:
-            try:
-                if isinstance(session, SessionRefused):
-                    raise session
-                world = self.sessions.open(session)
-            except SessionRefused as refused:
-                return runtime.mock_answer(request, refused)
-            world.requests += 1
-            return await runtime.handle(request, path, world.state(runtime))
-        response = await runtime.handle(request, path)
-        if runtime.persisted and runtime.state.changes:
-            response = await self._saved(response)
-        return response
+    async def _session_answer(self, runtime: ApiRuntime, request: web.BaseRequest, path: str,
+                              session: str | SessionRefused) -> web.StreamResponse:
+        """The API's answer in the world of the request's session (never saved)."""
+        try:
+            if isinstance(session, SessionRefused):
+                raise session
+            world = self.sessions.open(session)
+        except SessionRefused as refused:
+            return runtime.mock_answer(request, refused)
+        world.requests += 1
+        return await runtime.handle(request, path, world.state(runtime))
 
     async def _saved(self, response: web.StreamResponse) -> web.StreamResponse:
         """The answer, once what the request changed is committed; if that fails, say so."""

@@ -174,6 +174,10 @@ class RunningMock:
         """End a session: its next request starts it afresh from the start-up data."""
         self._call("DELETE", "/__mock__/sessions/" + urllib.parse.quote(name, safe=""))
 
+    def end_sessions(self) -> int:
+        """End every session (the default world stays); how many there were."""
+        return self._call("DELETE", "/__mock__/sessions")["ended"]
+
     def add_fault(self, **rule: Any) -> dict[str, Any]:
         """A fault rule, e.g. `add_fault(path="/v1/projects/*", status=503, count=1)`."""
         return self._call("POST", "/__mock__/faults", rule)

@@ -92,3 +92,23 @@ def test_exactly_one_create(mockserver):
     assert mockserver.count_requests(api="testiny", status="4xx") == 1
     assert mockserver.requests(status=404)[0]["path"] == "/api/v1/project/99"
 ''').assert_outcomes(passed=1)
+
+
+def test_sessions_through_the_fixture_stay_apart_and_end_with_the_test(pytester):
+    run(pytester, '''
+import requests
+
+def test_two_worlds(mockserver):
+    for who in ("alice", "bob"):
+        requests.post(mockserver.testiny_url + "project", json={"name": "Made by " + who},
+                      headers=mockserver.testiny_headers(session=who))
+    auth = mockserver.ufdl_headers(session="alice")
+    assert requests.post(mockserver.ufdl_url + "projects/list", headers=auth).status_code == 200
+    assert [p["name"] for p in mockserver.state(session="bob")["testiny"]["projects"]] == ["Made by bob"]
+    assert mockserver.state()["testiny"]["projects"] == []
+    assert mockserver.count_requests(session="alice", method="POST") == 3  # create, obtain, list
+    assert {s["name"] for s in mockserver.sessions()} == {"alice", "bob"}
+
+def test_the_next_test_starts_without_them(mockserver):
+    assert mockserver.sessions() == []
+''').assert_outcomes(passed=2)
