@@ -11,10 +11,11 @@
    In-process (bench/inprocess.py: the whole aiohttp stack fed raw requests, steady to about a
    microsecond on a quiet machine): µs per request, 15 short rounds alternating the two trees (and
    this tree in a session), the fastest run of each compared — on a shared VM the slower runs
-   measure the neighbours (CPU time is no steadier there than the wall clock). Target: within 5 %. Over the network (wrk, as run.py measures): both mocks
-   side by side on the server core, each workload on one and then the other in two rounds of
-   opposite order; on a shared machine these move by ±15 % between runs of the same code, so
-   they are shown, not judged.
+   measure the neighbours (CPU time is no steadier there than the wall clock). Target: within
+   5 %. Over the network (wrk, as run.py measures): both mocks side by side on the server core,
+   each workload on one, the other, and this mock in a session, in two rounds of opposite order;
+   on a shared machine these move by ±15 % between runs of the same code, so they are shown, not
+   judged.
 2. The same workloads with every request in a session (`X-Mock-Session`), for what a session adds.
 3. Making a session from the demo data: in-process, `Sessions.open` of a new name (median, p99 of
    1,000), and over HTTP the first request of a new session against a request of an open one.
@@ -116,15 +117,15 @@ def bench_speed(args: Any, api: str, tree: Path, workdir: Path) -> tuple[list[li
         seed_session(current, "bench", harness.SIZES[0])
         for workload in workloads(api):
             runs: dict[str, list[harness.Row]] = {"baseline": [], "mock": [], "session": []}
-            for order in ((base, current), (current, base)):
-                for server in order:
-                    row = harness.measure(args, server, workload, server.auth_headers(), workdir)
-                    runs[server.kind].append(row)
-                    harness.log(f"sessions: {api} {workload.name} {server.kind}: {row.rps or 0:,.0f} req/s, "
+            # two rounds in opposite order, so that no variant always runs first or last
+            plan = [("baseline", base), ("mock", current), ("session", current)]
+            for order in (plan, plan[::-1]):
+                for kind, server in order:
+                    headers = session_headers(server, "bench") if kind == "session" else server.auth_headers()
+                    row = harness.measure(args, server, workload, headers, workdir)
+                    runs[kind].append(row)
+                    harness.log(f"sessions: {api} {workload.name} {kind}: {row.rps or 0:,.0f} req/s, "
                                 f"p99 {row.p99_ms or 0:.1f} ms {row.check}")
-            row = harness.measure(args, current, workload, session_headers(current, "bench"), workdir)
-            runs["session"].append(row)
-            harness.log(f"sessions: {api} {workload.name} in a session: {row.rps or 0:,.0f} req/s {row.check}")
             total = {kind: sum(r.rps or 0 for r in rows) / len(rows) for kind, rows in runs.items()}
             problems = "; ".join(r.check for rows in runs.values() for r in rows if r.check)
             errors = sum(r.error_count for rows in runs.values() for r in rows)
