@@ -17,7 +17,6 @@ Uses `run.py`'s harness (wrk, pinning, warm-up, preflight checks); see bench/REA
 from __future__ import annotations
 
 import http.client
-import re
 import sys
 import tempfile
 import time
@@ -207,21 +206,12 @@ def main(argv: list[str] | None = None) -> int:
 def record(facts: dict[str, str], table: list[list[str]], targets: list[list[str]], seconds: float,
            argv: list[str]) -> None:
     """Replace the persistence section of bench/RESULTS.md with this run's figures."""
-    results = BENCH / "RESULTS.md"
-    text = results.read_text()
-    section = "\n".join([
-        "## Persistence (bench/persistence.py)", "",
+    harness.write_results_section("Persistence (bench/persistence.py)", [
         f"`python bench/persistence.py {' '.join(argv)}`".replace(" `", "`") + f" against mockserver "
         f"**{facts['mock commit']}**, {seconds:.0f} s; {facts['cpu']}; {facts['pinning']}; {facts['duration']}.",
         "Each ratio is the mock with `--state-file` ÷ the same mock in memory, measured seconds apart.", "",
         harness.render_markdown(table), "", harness.render_markdown(targets), "",
     ])
-    pattern = re.compile(r"## Persistence \(bench/persistence\.py\)\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(section.rstrip("\n") + "\n", text) if pattern.search(text) else \
-        text.replace("\n## Machine", "\n" + section + "\n## Machine", 1)
-    results.write_text(text)
-    harness.log("persistence: figures written to bench/RESULTS.md")
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -882,6 +882,19 @@ def memory_table(report: dict[str, Any]) -> list[list[str]]:
     return table
 
 
+def write_results_section(heading: str, lines: list[str]) -> None:
+    """Replace the section `## {heading}` of bench/RESULTS.md with `lines` (added before
+    "## Machine" when it is not there yet)."""
+    results = BENCH / "RESULTS.md"
+    text = results.read_text()
+    section = "\n".join([f"## {heading}", "", *lines])
+    pattern = re.compile(r"## " + re.escape(heading) + r"\n.*?(?=\n## |\Z)", re.S)
+    text = pattern.sub(lambda _: section.rstrip("\n") + "\n", text) if pattern.search(text) else \
+        text.replace("\n## Machine", "\n" + section + "\n## Machine", 1)
+    results.write_text(text)
+    log(f"bench: figures written to bench/RESULTS.md ({heading})")
+
+
 def render_text(table: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = []

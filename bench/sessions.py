@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -303,10 +302,7 @@ def main(argv: list[str] | None = None) -> int:
 def record(facts: dict[str, str], baseline: str, steady: list[list[str]], table: list[list[str]],
            targets: list[list[str]], seconds: float, argv: list[str]) -> None:
     """Replace the sessions section of bench/RESULTS.md with this run's figures."""
-    results = BENCH / "RESULTS.md"
-    text = results.read_text()
-    section = "\n".join([
-        "## Sessions (bench/sessions.py)", "",
+    harness.write_results_section("Sessions (bench/sessions.py)", [
         f"`python bench/sessions.py {' '.join(argv)}`".replace(" `", "`") + f" against mockserver "
         f"**{facts['mock commit']}** and, without sessions, **{baseline}**; {seconds:.0f} s; {facts['cpu']}; "
         f"{facts['pinning']}; {facts['duration']}.",
@@ -318,12 +314,6 @@ def record(facts: dict[str, str], baseline: str, steady: list[list[str]], table:
         "request). Shown, not judged: on this shared machine runs of the same code differ by up to 15 %.", "",
         harness.render_markdown(table), "", harness.render_markdown(targets), "",
     ])
-    pattern = re.compile(r"## Sessions \(bench/sessions\.py\)\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(section.rstrip("\n") + "\n", text) if pattern.search(text) else \
-        text.replace("\n## Machine", "\n" + section + "\n## Machine", 1)
-    results.write_text(text)
-    harness.log("sessions: figures written to bench/RESULTS.md")
-
 
 if __name__ == "__main__":
     sys.exit(main())
