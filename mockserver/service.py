@@ -137,18 +137,19 @@ class MockService:
         plane = self.plane
         control = self.is_control(path)
         headers = request.headers
-        session: str | SessionRefused | None = None
+        session: str | None = None  # the session the request names
+        refused: SessionRefused | None = None  # ...or why the name it gives is not one
         try:
             if self._answers_expect and "Expect" in headers:
                 await _expect(request)
             if self._sessions_on and not control and (SESSION_HEADER in headers or "Cookie" in headers):
                 try:
                     session = self.sessions.name_of(request)
-                except SessionRefused as refused:
-                    session = refused
+                except SessionRefused as exc:
+                    refused = exc
             response = None
             if plane.faults.rules and not control:
-                response = await self._apply_fault(request, session if isinstance(session, str) else None)
+                response = await self._apply_fault(request, session)
             if response is None:
                 if control:
                     refusal = self._control_refusal(request)
@@ -156,6 +157,9 @@ class MockService:
                 else:
                     for runtime in self.runtimes:
                         if runtime.router.owns(path):
+                            if refused is not None:
+                                response = runtime.mock_answer(request, refused)
+                                break
                             if session is not None:
                                 response = await self._session_answer(runtime, request, path, session)
                                 break
@@ -181,19 +185,17 @@ class MockService:
         if not control:
             # the body only if a handler read it (request._read_bytes stays None otherwise)
             plane.journal.record(method, path, request.query_string, response.status, elapsed,
-                                 request._read_bytes, request.get(NOTE), session if isinstance(session, str) else None)
+                                 request._read_bytes, request.get(NOTE), session)
         if self.config.access_log:
             access_log.info("%s %s %s %.1fms", method, request.path_qs, response.status, elapsed)
         return response
 
     async def _session_answer(self, runtime: ApiRuntime, request: web.BaseRequest, path: str,
-                              session: str | SessionRefused) -> web.StreamResponse:
+                              session: str) -> web.StreamResponse:
         """The API's answer in the world of the request's session (never saved)."""
         try:
-            if isinstance(session, SessionRefused):
-                raise session
             world = self.sessions.open(session)
-        except SessionRefused as refused:
+        except SessionRefused as refused:  # every slot taken
             return runtime.mock_answer(request, refused)
         world.requests += 1
         return await runtime.handle(request, path, world.state(runtime))

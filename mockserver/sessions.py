@@ -92,14 +92,12 @@ class Sessions:
                 return None
             if name is None:
                 return None
-        self.check_name(name, f"{SESSION_HEADER} header" if SESSION_HEADER in headers else f"{SESSION_COOKIE} cookie")
-        return name
-
-    def check_name(self, name: str, where: str = "session") -> None:
-        if self._name_rule.violations(name, "header"):
+        if not self._name_rule.is_valid(name):
+            where = f"{SESSION_HEADER} header" if SESSION_HEADER in headers else f"{SESSION_COOKIE} cookie"
             shown = repr(name) if len(name) <= 70 else repr(name[:67]) + "..."
             raise SessionRefused(400, f"The {where} must be a session name: 1 to 64 letters, digits, '.', '_' "
                                       f"or '-', starting with a letter or digit (got {shown})")
+        return name
 
     def get(self, name: str) -> Session | None:
         """The session of this name if it exists (and has not expired), without touching it."""
