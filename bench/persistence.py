@@ -155,10 +155,6 @@ def bench_flood(args: Any) -> dict[str, float]:
             "statuses": statuses, "seconds": seconds}
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
 def main(argv: list[str] | None = None) -> int:
     write_results = "--write-results" in (argv if argv is not None else sys.argv[1:])
     argv = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--write-results"]
@@ -183,24 +179,20 @@ def main(argv: list[str] | None = None) -> int:
         ok = r["ratio"] is not None and r["ratio"] >= TARGETS["ratio"] and r["p99_ms"] < TARGETS["p99_ms"] \
             and not r["errors"] and not r["check"]
         targets.append([f"{r['api']} {r['workload']}: ≥ {TARGETS['ratio']}x in-memory, p99 < {TARGETS['p99_ms']:g} ms",
-                        f"{r['ratio']:.2f}x, p99 {r['p99_ms']:.1f} ms", verdict(ok)])
+                        f"{r['ratio']:.2f}x, p99 {r['p99_ms']:.1f} ms", harness.verdict(ok)])
     for load in loads:
         targets.append([f"{load['api']}: load {load['projects']:,} projects < {TARGETS['load_s']:g} s",
                         f"{load['load_s']:.2f} s ({load['loaded_s']:.2f} s to healthy, empty start "
-                        f"{load['empty_s']:.2f} s)", verdict(load["load_s"] < TARGETS["load_s"])])
+                        f"{load['empty_s']:.2f} s)", harness.verdict(load["load_s"] < TARGETS["load_s"])])
     targets.append([f"RSS under {2 * FLOOD_POSTS:,} refused 600 KB posts < {TARGETS['flood_rss_mb']:g} MB",
                     f"{flood['after_mb']:.0f} MB (peak {flood['peak_mb']:.0f}, before {flood['before_mb']:.0f}; "
-                    f"answers {flood['statuses']})", verdict(flood["peak_mb"] < TARGETS["flood_rss_mb"])])
+                    f"answers {flood['statuses']})", harness.verdict(flood["peak_mb"] < TARGETS["flood_rss_mb"])])
     seconds = time.monotonic() - started
     facts = harness.machine_facts(args, ["mock"])
-    print()
-    print(harness.render_text(table))
-    print()
-    print(harness.render_text(targets))
-    print(f"\n{seconds:.0f} s")
+    status = harness.print_report([table], targets, seconds)
     if write_results:
         record(facts, table, targets, seconds, argv)
-    return 0 if all(row[-1] == "PASS" for row in targets[1:]) else 1
+    return status
 
 
 def record(facts: dict[str, str], table: list[list[str]], targets: list[list[str]], seconds: float,

@@ -882,6 +882,19 @@ def memory_table(report: dict[str, Any]) -> list[list[str]]:
     return table
 
 
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def print_report(tables: list[list[list[str]]], targets: list[list[str]], seconds: float) -> int:
+    """Print the tables and the targets; the exit status: 0 when every target passes."""
+    for table in [*tables, targets]:
+        print()
+        print(render_text(table))
+    print(f"\n{seconds:.0f} s")
+    return 0 if all(row[-1] == "PASS" for row in targets[1:]) else 1
+
+
 def write_results_section(heading: str, lines: list[str]) -> None:
     """Replace the section `## {heading}` of bench/RESULTS.md with `lines` (added before
     "## Machine" when it is not there yet)."""

@@ -235,10 +235,6 @@ def bench_memory(args: Any, workdir: Path) -> dict[str, float]:
             "per_session_mb": (memory["rss_kb"] / 1024 - before) / SESSIONS, "held": held}
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     write_results = "--write-results" in argv
@@ -274,29 +270,24 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         ok = r["ratio"] is not None and r["ratio"] >= TARGETS["ratio"] and not r["errors"] and not r["check"]
         targets.append([f"{r['workload']}: default world within 5 % of the mock without sessions (in-process)",
-                        f"{r['ratio']:.3f}x" if r["ratio"] else "-", verdict(ok)])
+                        f"{r['ratio']:.3f}x" if r["ratio"] else "-", harness.verdict(ok)])
     targets.append([f"a session from the demo data < {TARGETS['create_ms']:g} ms",
                     f"in-process median {creation['median_ms']:.3f} ms, p99 {creation['p99_ms']:.3f} ms; over HTTP "
                     f"the first request {first['first_ms']:.2f} ms (p99 {first['first_p99_ms']:.2f}) against "
                     f"{first['again_ms']:.2f} ms in an open session",
-                    verdict(max(creation["p99_ms"], first["first_p99_ms"]) < TARGETS["create_ms"])])
+                    harness.verdict(max(creation["p99_ms"], first["first_p99_ms"]) < TARGETS["create_ms"])])
     targets.append([f"{SESSIONS} sessions of {SESSION_SIZE:,} projects per API < {TARGETS['rss_mb']:g} MB",
                     f"{memory['after_mb']:.0f} MB (peak {memory['peak_mb']:.0f}; {memory['before_mb']:.0f} MB "
                     f"before, {memory['per_session_mb']:.2f} MB per session; the last holds "
                     f"{memory['held'][0]:,} + {memory['held'][1]:,} projects)",
-                    verdict(memory["peak_mb"] < TARGETS["rss_mb"] and memory["held"] == (SESSION_SIZE, SESSION_SIZE))])
+                    harness.verdict(memory["peak_mb"] < TARGETS["rss_mb"]
+                                    and memory["held"] == (SESSION_SIZE, SESSION_SIZE))])
     seconds = time.monotonic() - started
     facts = harness.machine_facts(args, ["mock"])
-    print()
-    print(harness.render_text(steady))
-    print()
-    print(harness.render_text(table))
-    print()
-    print(harness.render_text(targets))
-    print(f"\n{seconds:.0f} s")
+    status = harness.print_report([steady, table], targets, seconds)
     if write_results:
         record(facts, short, steady, table, targets, seconds, argv)
-    return 0 if all(row[-1] == "PASS" for row in targets[1:]) else 1
+    return status
 
 
 def record(facts: dict[str, str], baseline: str, steady: list[list[str]], table: list[list[str]],
