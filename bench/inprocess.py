@@ -9,7 +9,8 @@ Prints µs per request for both servers, their ratio and the mock's extra µs. U
 installed, like the mock's command line. `--session NAME` sends every request of the mock in a
 session holding the same data; `--mock-only --json` prints only the mock's µs per workload, as
 JSON (bench/sessions.py runs it so, against this checkout and against an older tree:
-`BENCH_MOCKSERVER_TREE=DIR` imports mockserver from DIR).
+`BENCH_MOCKSERVER_TREE=DIR` imports mockserver from DIR); `--json` alone prints
+{workload: {mock, ceiling}} (bench/compare.py).
 """
 
 from __future__ import annotations
@@ -154,8 +155,10 @@ async def main(names: list[str], n: int, session: str | None = None, mock_only: 
         if api == "ufdl":
             bare[ceiling.STATE]["ufdl"].tokens.add(token)
         top = await per_request(web.AppRunner(bare, access_log=None), raw, count)
-        print(f"{name:15} ceiling {top:7.1f} us   mock {mock:7.1f} us   ratio {top / mock:4.2f}x   "
-              f"mock extra {mock - top:+6.1f} us")
+        found[name] = {"mock": mock, "ceiling": top}
+        if not as_json:
+            print(f"{name:15} ceiling {top:7.1f} us   mock {mock:7.1f} us   ratio {top / mock:4.2f}x   "
+                  f"mock extra {mock - top:+6.1f} us")
     if as_json:
         print(json.dumps(found))
 
@@ -166,7 +169,8 @@ if __name__ == "__main__":
     parser.add_argument("-n", type=int, default=20_000, help="requests per measurement (default 20,000)")
     parser.add_argument("--session", metavar="NAME", help="the mock's requests in this session")
     parser.add_argument("--mock-only", action="store_true", help="measure the mock only")
-    parser.add_argument("--json", action="store_true", help="print {workload: mock µs} as JSON")
+    parser.add_argument("--json", action="store_true",
+                        help="print {workload: mock µs} (with --mock-only) or {workload: {mock, ceiling}} as JSON")
     args = parser.parse_args()
     try:
         import uvloop

@@ -25,7 +25,11 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import run  # noqa: E402
+from measure import wrk  # noqa: E402
+from plumbing import APIS, CACHE, ROOT, ensure_wrk, log, mock_event_loop, run_quiet  # noqa: E402
+from run import parse_args  # noqa: E402
+from servers import Mock  # noqa: E402
+from workloads import plan  # noqa: E402
 
 DEFAULTS = {"ufdl": "get,mix,create,list-1k,list-100k-filter", "testiny": "read,update,find-1k,find-100k-filter"}
 LINE = re.compile(r":\d+\)$")
@@ -35,10 +39,10 @@ def ensure_py_spy() -> str:
     found = shutil.which("py-spy")
     if found:
         return found
-    venv = run.CACHE / "tools" / "venv"
+    venv = CACHE / "tools" / "venv"
     binary = venv / "bin" / "py-spy"
     if not binary.exists():
-        run.log(f"profile: installing py-spy into {venv}")
+        log(f"profile: installing py-spy into {venv}")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "py-spy"], check=True)
     return str(binary)
@@ -48,7 +52,7 @@ def frame_name(frame: str) -> str:
     """`handle (mockserver/runtime.py:97)` -> `handle (mockserver/runtime.py)`, paths shortened."""
     frame = LINE.sub(")", frame.strip())
     frame = re.sub(r"\(/.*?/(site-packages|lib/python3\.\d+)/", "(", frame)
-    return frame.replace(f"({run.ROOT}/", "(")
+    return frame.replace(f"({ROOT}/", "(")
 
 
 def summarize(raw: Path, top: int) -> tuple[int, list[tuple[str, float]], list[tuple[str, float]]]:
@@ -77,25 +81,25 @@ def summarize(raw: Path, top: int) -> tuple[int, list[tuple[str, float]], list[t
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Profile the mock with py-spy under the benchmark workloads.")
-    parser.add_argument("--api", action="append", choices=run.APIS, help="API to profile (default: both)")
+    parser.add_argument("--api", action="append", choices=APIS, help="API to profile (default: both)")
     parser.add_argument("--workloads", default="", help="workloads (default: " + "; ".join(
         f"{api}: {names}" for api, names in DEFAULTS.items()) + ")")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds sampled per workload (default 10)")
     parser.add_argument("--rate", type=int, default=250, help="samples per second (default 250)")
     parser.add_argument("--top", type=int, default=15, help="rows per list (default 15)")
     parser.add_argument("--nice", type=int, default=0, help="nice level of the mock and wrk (see run.py --nice)")
-    parser.add_argument("--out", type=Path, default=run.CACHE / "profile")
+    parser.add_argument("--out", type=Path, default=CACHE / "profile")
     options = parser.parse_args()
-    args = run.parse_args(["--only", "mock", "--quiet-wait", "0", "--nice", str(options.nice)])
-    args.wrk, args.loop = run.ensure_wrk(), run.mock_event_loop(args.python)
+    args = parse_args(["--only", "mock", "--quiet-wait", "0", "--nice", str(options.nice)])
+    args.wrk, args.loop = ensure_wrk(), mock_event_loop(args.python)
     py_spy = ensure_py_spy()
     options.out.mkdir(parents=True, exist_ok=True)
-    report = [f"Profile of the mock (py-spy {run.run_quiet([py_spy, '--version']).split()[-1]}, {options.rate} Hz, "
+    report = [f"Profile of the mock (py-spy {run_quiet([py_spy, '--version']).split()[-1]}, {options.rate} Hz, "
               f"{options.duration:g} s per workload, event loop {args.loop}); % of busy samples.", ""]
-    for api in options.api or list(run.APIS):
+    for api in options.api or list(APIS):
         names = (options.workloads or DEFAULTS[api]).split(",")
-        workloads = [w for w in run.plan(api) if w.name in names]
-        server = run.Mock(api, args)
+        workloads = [w for w in plan(api) if w.name in names]
+        server = Mock(api, args)
         server.start()
         try:
             with tempfile.TemporaryDirectory() as tmp:
@@ -106,7 +110,7 @@ def main() -> int:
                         size = workload.size
                     headers = server.auth_headers()
                     etags = server.etags(workload.size, headers) if workload.etag else {}
-                    run.wrk(args, server, workload, headers, 1, etags, Path(tmp))  # warm-up
+                    wrk(args, server, workload, headers, 1, etags, Path(tmp))  # warm-up
                     if workload.etag:
                         etags = server.etags(workload.size, headers)
                     raw = options.out / f"{api}-{workload.name}.txt"
@@ -115,7 +119,7 @@ def main() -> int:
                               "--output", str(raw)]
                     spy = subprocess.Popen(record, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                     time.sleep(0.3)
-                    result = run.wrk(args, server, workload, headers, options.duration, etags, Path(tmp))
+                    result = wrk(args, server, workload, headers, options.duration, etags, Path(tmp))
                     spy.wait(timeout=60)
                     rps = result["requests"] / (result["duration_us"] / 1e6)
                     total, hot, own = summarize(raw, options.top)
@@ -130,7 +134,7 @@ def main() -> int:
         finally:
             server.stop()
     (options.out / "summary.md").write_text("\n".join(report) + "\n")
-    run.log(f"profile: summary in {options.out / 'summary.md'}, raw stacks beside it")
+    log(f"profile: summary in {options.out / 'summary.md'}, raw stacks beside it")
     return 0
 
 

@@ -41,14 +41,19 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 import datasets as ds  # noqa: E402
-import run as harness  # noqa: E402
+from measure import Row, measure  # noqa: E402
+from plumbing import ROOT, SIZES, TESTINY_KEY, boosted, call, ensure_wrk, log, mock_event_loop, rss_kb, unpack_tree  # noqa: E402
+from report import fmt, machine_facts, print_report, render_markdown, verdict, write_results_section  # noqa: E402
+from run import parse_args  # noqa: E402
+from servers import Mock, Server  # noqa: E402
+from workloads import Workload, plan  # noqa: E402
 
 TARGETS = {"ratio": 0.95, "create_ms": 5.0, "rss_mb": 500.0}
 SESSIONS = 100
 SESSION_SIZE = 1000
 
 
-class BaselineMock(harness.Mock):
+class BaselineMock(Mock):
     """The mock as it was before sessions, from a copy of that commit's tree."""
 
     kind, label = "baseline", "mock without sessions"
@@ -65,65 +70,58 @@ class BaselineMock(harness.Mock):
 
 def baseline_tree(ref: str | None, workdir: Path) -> tuple[Path, str]:
     """Unpack `ref` (default: the commit before sessions) into workdir; (its directory, its short id)."""
-    git = ["git", "-C", str(harness.ROOT)]
     if ref is None:
-        added = subprocess.run([*git, "log", "--diff-filter=A", "--format=%H", "--", "mockserver/sessions.py"],
-                               capture_output=True, text=True, check=True).stdout.split()
+        added = subprocess.run(["git", "-C", str(ROOT), "log", "--diff-filter=A", "--format=%H", "--",
+                                "mockserver/sessions.py"], capture_output=True, text=True, check=True).stdout.split()
         if not added:
             raise SystemExit("bench/sessions.py: no commit adds mockserver/sessions.py; give --baseline REF")
         ref = added[-1] + "^"
-    short = subprocess.run([*git, "rev-parse", "--short", ref], capture_output=True, text=True,
-                           check=True).stdout.strip()
-    tree = workdir / f"baseline-{short}"
-    tree.mkdir()
-    archive = subprocess.run([*git, "archive", ref, "mockserver", "openapi"], capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return tree, short
+    return unpack_tree(ref, workdir)
 
 
-def workloads(api: str) -> list[harness.Workload]:
+def workloads(api: str) -> list[Workload]:
     wanted = {"ufdl": ("get", "mix", "create"), "testiny": ("read", "update", "mix", "create")}[api]
-    return [w for w in harness.plan(api) if w.name in wanted]
+    return [w for w in plan(api) if w.name in wanted]
 
 
-def session_headers(server: harness.Server, name: str) -> dict[str, str]:
+def session_headers(server: Server, name: str) -> dict[str, str]:
     """The credentials of the session's own world, and its header."""
     headers = {"X-Mock-Session": name}
     if server.api == "testiny":
-        return {"X-Api-Key": harness.TESTINY_KEY, **headers}
-    status, body, _ = harness.call(server.port, "POST", "/v1/auth/obtain", {"username": "admin", "password": "admin"},
+        return {"X-Api-Key": TESTINY_KEY, **headers}
+    status, body, _ = call(server.port, "POST", "/v1/auth/obtain", {"username": "admin", "password": "admin"},
                                    headers)
     if status != 200:
         raise RuntimeError(f"obtain in session {name} answered {status}: {body[:200]!r}")
     return {"Authorization": "Bearer " + json.loads(body)["access"], **headers}
 
 
-def seed_session(server: harness.Server, name: str, size: int) -> None:
+def seed_session(server: Server, name: str, size: int) -> None:
     seed = ds.ufdl_seed(size) if server.api == "ufdl" else ds.testiny_seed(size)
-    status, body, _ = harness.call(server.port, "POST", f"/__mock__/seed?session={name}", seed)
+    status, body, _ = call(server.port, "POST", f"/__mock__/seed?session={name}", seed)
     if status != 200:
         raise RuntimeError(f"seeding session {name} answered {status}: {body[:300]!r}")
 
 
 def bench_speed(args: Any, api: str, tree: Path, workdir: Path) -> tuple[list[list[str]], list[dict[str, Any]]]:
-    base, current = BaselineMock(api, args, tree), harness.Mock(api, args)
+    base, current = BaselineMock(api, args, tree), Mock(api, args)
     table, results = [], []
     try:
         for server in (base, current):
-            harness.log(f"sessions: starting {server.kind} ({api})")
+            log(f"sessions: starting {server.kind} ({api})")
             server.start()
-            server.prepare(harness.SIZES[0])
-        seed_session(current, "bench", harness.SIZES[0])
+            server.prepare(SIZES[0])
+        seed_session(current, "bench", SIZES[0])
         for workload in workloads(api):
-            runs: dict[str, list[harness.Row]] = {"baseline": [], "mock": [], "session": []}
+            runs: dict[str, list[Row]] = {"baseline": [], "mock": [], "session": []}
             # two rounds in opposite order, so that no variant always runs first or last
             plan = [("baseline", base), ("mock", current), ("session", current)]
             for order in (plan, plan[::-1]):
                 for kind, server in order:
                     headers = session_headers(server, "bench") if kind == "session" else server.auth_headers()
-                    row = harness.measure(args, server, workload, headers, workdir)
+                    row = measure(args, server, workload, headers, workdir)
                     runs[kind].append(row)
-                    harness.log(f"sessions: {api} {workload.name} {kind}: {row.rps or 0:,.0f} req/s, "
+                    log(f"sessions: {api} {workload.name} {kind}: {row.rps or 0:,.0f} req/s, "
                                 f"p99 {row.p99_ms or 0:.1f} ms {row.check}")
             total = {kind: sum(r.rps or 0 for r in rows) / len(rows) for kind, rows in runs.items()}
             problems = "; ".join(r.check for rows in runs.values() for r in rows if r.check)
@@ -132,10 +130,10 @@ def bench_speed(args: Any, api: str, tree: Path, workdir: Path) -> tuple[list[li
             in_session = total["session"] / total["mock"] if total["mock"] else None
             results.append({"api": api, "workload": workload.name, "ratio": ratio, "errors": errors,
                             "check": problems})
-            table.append([api, workload.name, harness.fmt(total["baseline"]), harness.fmt(total["mock"]),
-                          f"{ratio:.3f}x" if ratio else "-", harness.fmt(total["session"]),
+            table.append([api, workload.name, fmt(total["baseline"]), fmt(total["mock"]),
+                          f"{ratio:.3f}x" if ratio else "-", fmt(total["session"]),
                           f"{in_session:.3f}x" if in_session else "-",
-                          harness.fmt(max(r.p99_ms or 0 for r in runs["mock"]), 1), str(errors), problems])
+                          fmt(max(r.p99_ms or 0 for r in runs["mock"]), 1), str(errors), problems])
     finally:
         base.stop()
         current.stop()
@@ -159,10 +157,10 @@ def bench_inprocess(args: Any, tree: Path) -> tuple[list[list[str]], list[dict[s
             command = ["taskset", "-c", str(args.server_cpu), args.python, str(BENCH / "inprocess.py"), *INPROCESS,
                        "--mock-only", "--json", "-n", count, *extra]
             done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=600,
-                                  env={**os.environ, **env}, preexec_fn=harness.boosted(args.nice))
+                                  env={**os.environ, **env}, preexec_fn=boosted(args.nice))
             for workload, micros in json.loads(done.stdout.strip().splitlines()[-1]).items():
                 timings[kind][workload].append(micros)
-        harness.log(f"sessions: in-process round {number + 1}/{ROUNDS} done")
+        log(f"sessions: in-process round {number + 1}/{ROUNDS} done")
     table, results = [], []
     for workload in INPROCESS:
         base, mock, session = (min(timings[kind][workload]) for kind in variants)
@@ -192,17 +190,17 @@ def bench_creation() -> dict[str, float]:
 
 def bench_first_request(args: Any) -> dict[str, float]:
     """Over HTTP, demo data: the first request of a new session against one of an open session."""
-    server = harness.Mock("testiny", args)
+    server = Mock("testiny", args)
     server.command = lambda: [args.python, "-m", "mockserver", "--host", "127.0.0.1", "--port", str(server.port),
                               "--quiet", "--log-level", "warning", "--max-sessions", "1000"]
-    key = {"X-Api-Key": harness.TESTINY_KEY}
+    key = {"X-Api-Key": TESTINY_KEY}
     first, again = [], []
     try:
         server.start()
         for number in range(300):
             name = {"X-Mock-Session": f"http-{number}", **key}
-            first.append(harness.call(server.port, "GET", "/api/v1/project/1", None, name)[2] * 1000)
-            again.append(harness.call(server.port, "GET", "/api/v1/project/1", None, name)[2] * 1000)
+            first.append(call(server.port, "GET", "/api/v1/project/1", None, name)[2] * 1000)
+            again.append(call(server.port, "GET", "/api/v1/project/1", None, name)[2] * 1000)
     finally:
         server.stop()
     return {"first_ms": statistics.median(first), "again_ms": statistics.median(again),
@@ -214,21 +212,21 @@ def bench_memory(args: Any, workdir: Path) -> dict[str, float]:
     seed_file = workdir / "seed.json"
     seed_file.write_text(json.dumps({"ufdl": ds.ufdl_seed(SESSION_SIZE)["ufdl"],
                                      "testiny": ds.testiny_seed(SESSION_SIZE)["testiny"]}))
-    server = harness.Mock("testiny", args)
+    server = Mock("testiny", args)
     server.command = lambda: [args.python, "-m", "mockserver", "--host", "127.0.0.1", "--port", str(server.port),
                               "--quiet", "--log-level", "warning", "--seed", str(seed_file),
                               "--max-sessions", str(SESSIONS)]
     try:
         server.start()
-        before = harness.rss_kb(server.proc.pid)["rss_kb"] / 1024
+        before = rss_kb(server.proc.pid)["rss_kb"] / 1024
         for number in range(SESSIONS):
-            name = {"X-Mock-Session": f"mem-{number}", "X-Api-Key": harness.TESTINY_KEY}
-            status, body, _ = harness.call(server.port, "POST", "/api/v1/project/find", {}, name)
+            name = {"X-Mock-Session": f"mem-{number}", "X-Api-Key": TESTINY_KEY}
+            status, body, _ = call(server.port, "POST", "/api/v1/project/find", {}, name)
             assert status == 200, body[:200]
-        status, body, _ = harness.call(server.port, "GET", "/__mock__/state?session=mem-99")
+        status, body, _ = call(server.port, "GET", "/__mock__/state?session=mem-99")
         state = json.loads(body)
         held = (len(state["ufdl"]["projects"]), len(state["testiny"]["projects"]))
-        memory = harness.rss_kb(server.proc.pid)
+        memory = rss_kb(server.proc.pid)
     finally:
         server.stop()
     return {"before_mb": before, "after_mb": memory["rss_kb"] / 1024, "peak_mb": memory["hwm_kb"] / 1024,
@@ -246,9 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         at = argv.index("--baseline")
         ref = argv[at + 1]
         del argv[at:at + 2]
-    args = harness.parse_args(argv + ["--only", "mock"])
-    args.wrk = harness.ensure_wrk()
-    args.loop = harness.mock_event_loop(args.python)
+    args = parse_args(argv + ["--only", "mock"])
+    args.wrk = ensure_wrk()
+    args.loop = mock_event_loop(args.python)
     started = time.monotonic()
     table = [["api", "workload", "without sessions req/s", "with req/s", "ratio", "in a session req/s",
               "session ÷ default", "p99 ms", "errors", "check"]]
@@ -257,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="mockbench-sessions-") as tmp:
         workdir = Path(tmp)
         tree, short = baseline_tree(ref, workdir)
-        harness.log(f"sessions: baseline is {short}")
+        log(f"sessions: baseline is {short}")
         rows, results = bench_inprocess(args, tree)
         steady += rows
         for api in args.api_list if network else ():
@@ -270,21 +268,21 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         ok = r["ratio"] is not None and r["ratio"] >= TARGETS["ratio"] and not r["errors"] and not r["check"]
         targets.append([f"{r['workload']}: default world within 5 % of the mock without sessions (in-process)",
-                        f"{r['ratio']:.3f}x" if r["ratio"] else "-", harness.verdict(ok)])
+                        f"{r['ratio']:.3f}x" if r["ratio"] else "-", verdict(ok)])
     targets.append([f"a session from the demo data < {TARGETS['create_ms']:g} ms",
                     f"in-process median {creation['median_ms']:.3f} ms, p99 {creation['p99_ms']:.3f} ms; over HTTP "
                     f"the first request {first['first_ms']:.2f} ms (p99 {first['first_p99_ms']:.2f}) against "
                     f"{first['again_ms']:.2f} ms in an open session",
-                    harness.verdict(max(creation["p99_ms"], first["first_p99_ms"]) < TARGETS["create_ms"])])
+                    verdict(max(creation["p99_ms"], first["first_p99_ms"]) < TARGETS["create_ms"])])
     targets.append([f"{SESSIONS} sessions of {SESSION_SIZE:,} projects per API < {TARGETS['rss_mb']:g} MB",
                     f"{memory['after_mb']:.0f} MB (peak {memory['peak_mb']:.0f}; {memory['before_mb']:.0f} MB "
                     f"before, {memory['per_session_mb']:.2f} MB per session; the last holds "
                     f"{memory['held'][0]:,} + {memory['held'][1]:,} projects)",
-                    harness.verdict(memory["peak_mb"] < TARGETS["rss_mb"]
+                    verdict(memory["peak_mb"] < TARGETS["rss_mb"]
                                     and memory["held"] == (SESSION_SIZE, SESSION_SIZE))])
     seconds = time.monotonic() - started
-    facts = harness.machine_facts(args, ["mock"])
-    status = harness.print_report([steady, table], targets, seconds)
+    facts = machine_facts(args, ["mock"])
+    status = print_report([steady, table], targets, seconds)
     if write_results:
         record(facts, short, steady, table, targets, seconds, argv)
     return status
@@ -293,17 +291,17 @@ def main(argv: list[str] | None = None) -> int:
 def record(facts: dict[str, str], baseline: str, steady: list[list[str]], table: list[list[str]],
            targets: list[list[str]], seconds: float, argv: list[str]) -> None:
     """Replace the sessions section of bench/RESULTS.md with this run's figures."""
-    harness.write_results_section("Sessions (bench/sessions.py)", [
+    write_results_section("Sessions (bench/sessions.py)", [
         f"`python bench/sessions.py {' '.join(argv)}`".replace(" `", "`") + f" against mockserver "
         f"**{facts['mock commit']}** and, without sessions, **{baseline}**; {seconds:.0f} s; {facts['cpu']}; "
         f"{facts['pinning']}; {facts['duration']}.",
         f"In-process (bench/inprocess.py, µs per request, the fastest of {ROUNDS} runs alternating the trees; "
         "a ratio above 1 means faster with sessions):", "",
-        harness.render_markdown(steady), "",
+        render_markdown(steady), "",
         "Over the network (wrk; each ratio is of the throughput summed over two rounds of opposite order, "
         "measured seconds apart; \"in a session\" runs the same workload with `X-Mock-Session` on every "
         "request). Shown, not judged: on this shared machine runs of the same code differ by up to 15 %.", "",
-        harness.render_markdown(table), "", harness.render_markdown(targets), "",
+        render_markdown(table), "", render_markdown(targets), "",
     ])
 
 if __name__ == "__main__":
