@@ -281,8 +281,8 @@ def test_rename_onto_an_active_name_is_400(w):
 
 
 def name_limit() -> int:
-    """The longest project name, as the spec states it (Project.name.maxLength)."""
-    return spec_document("ufdl")["components"]["schemas"]["Project"]["properties"]["name"]["maxLength"]
+    """The longest project name, as the spec states it (StoredName.maxLength)."""
+    return spec_document("ufdl")["components"]["schemas"]["StoredName"]["maxLength"]
 
 
 @rule("ufdl.names.max-length-400")

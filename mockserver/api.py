@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from aiohttp import web
 
+from . import text
 from .changes import ChangeLog
 from .errors import MalformedBody, RequestInvalid, UnsupportedMediaType
+from .router import PathEntry
 from .spec import Operation
 from .validation import Violation
 
@@ -61,19 +63,29 @@ class Reply:
     content_type: str | None = None
 
 
-class RequestContext:
-    """Everything a handler needs about one request, parsed and (lazily) validated."""
+StateT = TypeVar("StateT")  # the state type of an API
+OptionsT = TypeVar("OptionsT")  # the options type of an API
+
+
+class RequestContext(Generic[StateT]):
+    """Everything a handler needs about one request: parsed up front, body checks run when asked for.
+
+    The engine hands the decoded body in (`take_body`, `refuse_body`); the schema check of the body
+    runs once, on the first call of `validated_body` or `violations` — an API that checks bodies
+    its own way (`ApiDefinition.defer_validation`) and never asks pays nothing for it.
+    """
 
     __slots__ = (
         "request", "runtime", "state", "options", "operation", "path_params", "query", "request_id", "user",
-        "_body", "_body_error", "_violations", "validated",
+        "_body", "_body_error", "_query_violations", "_body_violations", "_check_text",
     )
 
     def __init__(self, request: web.BaseRequest, runtime: Any, operation: Operation, path_params: dict[str, Any],
-                 query: dict[str, Any], request_id: str, state: Any) -> None:
+                 query: dict[str, Any], request_id: str, state: StateT,
+                 query_violations: list[Violation] | None = None) -> None:
         self.request = request
         self.runtime = runtime
-        self.state: Any = state  # the state of the world the request works on (its session's, or the default)
+        self.state: StateT = state  # the state of the world the request works on (its session's, or the default)
         self.options: Any = runtime.options
         self.operation = operation
         self.path_params = path_params
@@ -82,12 +94,28 @@ class RequestContext:
         self.user: Any = None
         self._body: Any = NO_BODY
         self._body_error: Exception | None = None
-        self._violations: list[Violation] = []
-        self.validated = False
+        self._query_violations = query_violations or []
+        self._body_violations: list[Violation] | None = None  # None: not checked yet
+        self._check_text = False
+
+    def take_body(self, body: Any, *, check_text: bool = False) -> None:
+        """The decoded body; `check_text`: it may hold a lone surrogate (see text.py) the check must find."""
+        self._body = body
+        self._check_text = check_text
+
+    def refuse_body(self, error: Exception) -> None:
+        """The body could not be decoded (or is of a media type the operation does not take): `error`
+        is raised when the body is asked for."""
+        self._body_error = error
 
     @property
     def violations(self) -> list[Violation]:
-        return self._violations
+        """What in the query and the body the operation's schemas do not allow."""
+        if self._body_violations is None:
+            self._body_violations = self._check_body()
+        if not self._query_violations:
+            return self._body_violations
+        return self._query_violations + self._body_violations
 
     def parsed_body(self) -> Any:
         """The decoded body (JSON value, FormBody or NO_BODY); raises if it could not be decoded."""
@@ -98,13 +126,32 @@ class RequestContext:
     def validated_body(self) -> Any:
         """The body, once the body and the query are known to satisfy the operation's schemas."""
         body = self.parsed_body()
-        self.validated = True
-        if self._violations:
-            raise RequestInvalid(self._violations, body)
+        violations = self.violations
+        if violations:
+            raise RequestInvalid(violations, body)
         return body
 
+    def _check_body(self) -> list[Violation]:
+        operation = self.operation
+        body = self._body
+        if self._body_error is not None:
+            return []
+        if body is NO_BODY:
+            if operation.body_required and operation.body_validator is not None:
+                return [Violation("body", (), "request body is required", "required")]
+            return []
+        found: list[Violation] = []
+        if self._check_text:
+            surrogate = text.find_lone_surrogate(body)
+            if surrogate is not None:
+                found.append(Violation("body", surrogate[0], text.describe(surrogate[1]), "unicode", surrogate[1]))
+        if operation.body_validator is not None:
+            value = body.last_values() if isinstance(body, FormBody) else body
+            found.extend(operation.body_validator.violations(value, "body"))
+        return found
 
-Handler = Callable[[RequestContext], "Reply | Awaitable[Reply]"]
+
+Handler = Callable[[RequestContext[StateT]], "Reply | Awaitable[Reply]"]
 
 # a stored form of a state: rows per kind of record (as `ApiState.row` gives them) and its meta
 Tables = Mapping[str, list[dict[str, Any]]]
@@ -140,23 +187,21 @@ class ApiState(Protocol):
 
 
 @dataclass(frozen=True)
-class ApiDefinition:
-    """Everything the engine needs to serve one API. Nothing in the engine names a real API."""
+class HttpDialect:
+    """How an API's real server speaks HTTP where servers differ; the defaults are plain HTTP."""
 
-    name: str
-    spec_file: str
-    handlers: Mapping[str, Handler]
-    create_state: Callable[[Any, Any], Any]  # (options, seed or None) -> state
-    render_error: Callable[[Exception, str], Reply]  # (error, request id) -> error reply
-    default_options: Any = None
-    authenticate: Callable[[RequestContext], None] | None = None
     # (Allow list of a spec path, or None outside any path) -> the headers every answer there carries;
     # called once per path when the API is mounted
     response_headers: Callable[[tuple[str, ...] | None], Mapping[str, str]] | None = None
     # (response, Allow list of the matched path or None, request id, request): per-answer headers
     # and changes
     finish_response: Callable[[web.StreamResponse, tuple[str, ...] | None, str, web.BaseRequest], None] | None = None
-    defer_validation: bool = False  # True: handlers call ctx.validated_body() where the API checks
+    # (a spec path) -> the answer to OPTIONS there when the spec has no OPTIONS operation (DRF's
+    # metadata body); None: 204 with `Allow`
+    describe_path: Callable[[PathEntry], Reply] | None = None
+    # True: handlers check bodies themselves, in the API's order (ctx.validated_body() or their own
+    # rules); the engine then never runs the body's schema check outside strict mode
+    defer_validation: bool = False
     optional_trailing_slash: bool = False
     # media types the API parses on every operation that takes a body, beyond those its spec
     # lists for it (DRF parses JSON, form and multipart everywhere; a bad form is a 400, not a 415)
@@ -169,13 +214,44 @@ class ApiDefinition:
     # CharField: "Surrogate characters are not allowed"); otherwise a JSON body holding a lone
     # surrogate anywhere is a schema violation (see text.py)
     own_text_rules: bool = False
+
+
+PLAIN_HTTP = HttpDialect()
+
+
+@dataclass(frozen=True)
+class CommandLine(Generic[OptionsT]):
+    """An API's options and what it adds to the command line."""
+
+    default_options: OptionsT | None = None
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
-    options_from_args: Callable[[argparse.Namespace], Any] | None = None
+    options_from_args: Callable[[argparse.Namespace], OptionsT] | None = None
     banner: Callable[[Any, str], list[str]] | None = None  # (runtime, base url) -> start-up lines
-    # (options, tables, meta) -> the state they were saved from; None: the state (an ApiState
-    # otherwise) cannot be persisted
-    restore: Callable[[Any, Tables, dict[str, Any]], Any] | None = None
 
 
-__all__ = ["NO_BODY", "ApiDefinition", "ApiState", "FormBody", "Handler", "MalformedBody", "Reply", "RequestContext",
-           "Tables", "UnsupportedMediaType"]
+NO_OPTIONS: CommandLine[Any] = CommandLine()
+
+
+@dataclass(frozen=True)
+class ApiDefinition(Generic[StateT, OptionsT]):
+    """Everything the engine needs to serve one API, generic in its state and options types.
+    Nothing in the engine names a real API."""
+
+    name: str
+    spec_file: str
+    handlers: Mapping[str, Handler[StateT]]
+    create_state: Callable[[OptionsT, Mapping[str, Any] | None], StateT]  # (options, seed section or None) -> state
+    render_error: Callable[[Exception, str], Reply]  # (error, request id) -> error reply
+    authenticate: Callable[[RequestContext[StateT]], None] | None = None
+    # (options, tables, meta) -> the state they were saved from (an ApiState); None: the state
+    # cannot be persisted
+    restore: Callable[[OptionsT, Tables, dict[str, Any]], StateT] | None = None
+    # a JSON Schema (YAML file) of the API's section of seed files; its `$ref`s may name the API's
+    # spec as `urn:mockserver:<name>`. None: the API takes no seed section
+    seed_schema: str | None = None
+    http: HttpDialect = PLAIN_HTTP
+    cli: CommandLine[OptionsT] = NO_OPTIONS
+
+
+__all__ = ["NO_BODY", "ApiDefinition", "ApiState", "CommandLine", "FormBody", "Handler", "HttpDialect", "MalformedBody",
+           "Reply", "RequestContext", "Tables", "UnsupportedMediaType"]

@@ -68,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=port_number, default=8000,
                         help="port to listen on, 1-65535 (default: 8000; 0 picks a free one)")
-    parser.add_argument("--api", action="append", choices=api_registry.AVAILABLE, metavar="NAME",
-                        help=f"serve only this API (repeatable; default: all of {', '.join(api_registry.AVAILABLE)})")
+    parser.add_argument("--api", action="append", choices=api_registry.names(), metavar="NAME",
+                        help=f"serve only this API (repeatable; default: all of {', '.join(api_registry.names())})")
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--empty", action="store_true",
                       help="start without demo data: only each API's built-in account (the clean slate for CI)")
@@ -100,10 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="require X-Mock-Token: TOKEN on control calls (needed to serve it on a non-loopback host)")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     parser.add_argument("--quiet", action="store_true", help="no line per request on the console")
-    for name in api_registry.AVAILABLE:
-        definition = api_registry.load(name)
-        if definition.add_arguments:
-            definition.add_arguments(parser)
+    for definition in api_registry.definitions():
+        if definition.cli.add_arguments:
+            definition.cli.add_arguments(parser)
     return parser
 
 
@@ -112,12 +111,12 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     control = not args.no_control and (loopback or args.control_token is not None)
     if not args.no_control and not control:
         print("mockserver: control API off on a non-loopback host without --control-token", file=sys.stderr)
-    apis = tuple(dict.fromkeys(args.api)) if args.api else api_registry.AVAILABLE
+    apis = tuple(dict.fromkeys(args.api)) if args.api else api_registry.names()
     api_options = {}
     for name in apis:
         definition = api_registry.load(name)
-        if definition.options_from_args:
-            api_options[name] = definition.options_from_args(args)
+        if definition.cli.options_from_args:
+            api_options[name] = definition.cli.options_from_args(args)
     return MockConfig(
         host=args.host, port=args.port, apis=apis, demo_data=not args.empty, strict=args.strict,
         max_body_bytes=args.max_body_bytes, api_options=api_options, seed_file=args.seed,
@@ -177,8 +176,8 @@ async def _serve_until_stopped(service: Any, config: MockConfig) -> None:
     base = f"http://{host}:{port}"
     lines = [f"mockserver {__version__} listening on {base}  (Ctrl-C to stop)", f"data     {service.loaded}"]
     for runtime in service.runtimes:
-        if runtime.definition.banner:
-            lines.extend(runtime.definition.banner(runtime, base))
+        if runtime.definition.cli.banner:
+            lines.extend(runtime.definition.cli.banner(runtime, base))
     if config.max_sessions:
         lines.append(f"sessions X-Mock-Session: NAME (header) or mock_session=NAME (cookie): a world of its own "
                      f"(at most {config.max_sessions}, each ending after {config.session_idle:g} s unused)")
@@ -221,8 +220,8 @@ def check_spec(argv: list[str]) -> int:
 
     from .spec import compile_spec, find_spec_file
 
-    files = args.files or [find_spec_file(name) for name in (*(api_registry.load(n).spec_file
-                                                                for n in api_registry.AVAILABLE), "control.yaml")]
+    files = args.files or [find_spec_file(name) for name in (*(d.spec_file for d in api_registry.definitions()),
+                                                                "control.yaml")]
     failed = 0
     for path in files:
         try:

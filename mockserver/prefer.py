@@ -10,6 +10,7 @@ the API's envelope, saying which statuses are documented.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -91,3 +92,17 @@ def _example(media: dict[str, Any], document: dict[str, Any]) -> Any:
             return example["value"]
     schema, _ = deref(document, media.get("schema") or {}, "")
     return schema.get("example", _MISSING)
+
+
+async def honour(header: str, operation: Operation, document: dict[str, Any]) -> Reply | None:
+    """Wait what `delay` asks for; the answer `code` asks for (None: the operation answers), or
+    raise the refusal of a code it cannot give."""
+    wish = parse(header)
+    if wish.delay_ms:
+        await asyncio.sleep(wish.delay_ms / 1000)
+    if wish.code is None:
+        return None
+    preferred = reply_for(operation, wish.code, document)
+    if isinstance(preferred, Exception):
+        raise preferred
+    return preferred

@@ -2,7 +2,7 @@
 
 Literal paths win over templated ones (so `/v1/projects/list` is never read as a pk), templated
 paths are tried most-literal first, and a path that exists without the requested method gives
-`MethodNotAllowed` with the methods the path does allow, in DRF/HTTP canonical order.
+a 405 (`MethodNotAllowed`, raised by the runtime) with the methods the path does allow, in DRF/HTTP canonical order.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import MethodNotAllowed, RouteNotFound
+from .errors import RouteNotFound
 from .spec import ApiSpec, Operation, template_regex
 
 CANONICAL_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -66,16 +66,6 @@ class Router:
             if found:
                 return entry, found.groupdict()
         raise RouteNotFound(path)
-
-    @staticmethod
-    def operation_for(entry: PathEntry, method: str) -> Operation | None:
-        """The operation serving `method` on this path (HEAD is served by GET; OPTIONS → None)."""
-        operation = entry.operations.get(method)
-        if operation is None and method == "HEAD":
-            operation = entry.operations.get("GET")
-        if operation is None and method != "OPTIONS":
-            raise MethodNotAllowed(method, entry.allowed)
-        return operation
 
 
 def _allowed(operations: dict[str, Operation]) -> tuple[str, ...]:

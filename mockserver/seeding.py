@@ -1,29 +1,33 @@
-"""Seed files: YAML or JSON documents with one section per API (`ufdl:`, `testiny:`).
+"""Seed files: YAML or JSON documents with one section per API (`ufdl:`, `testiny:`, ...).
 
-They are checked against the published schema (`Seed` in openapi/control.yaml) with errors that
-name the file, the place in the file and what is wrong.
+Each section is checked against its API's own seed schema (`ApiDefinition.seed_schema`, which may
+refer to rules of the API's spec), with errors that name the file, the place in the file and what
+is wrong. The same check serves seed files and seeds posted to the control API.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .api import ApiDefinition
 from .text import describe, find_lone_surrogate
-from .validation import Violation
+from .validation import SchemaValidator, ValidatorFactory, Violation
 
 DEMO_SEED = Path(__file__).resolve().parent / "data" / "demo-seed.yaml"
-SEED_SCHEMA = "/components/schemas/Seed"
 
 
 class SeedError(ValueError):
     """A seed that cannot be used; the message names the file and what is wrong."""
 
 
-def load_seed_file(path: Path) -> dict[str, Any]:
+def load_seed_file(path: Path, definitions: Iterable[ApiDefinition] | None = None) -> dict[str, Any]:
+    """A seed file, checked against the seed schemas of every API the mock knows and of `definitions`."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -34,22 +38,64 @@ def load_seed_file(path: Path) -> dict[str, Any]:
         data = json.loads(text) if is_json else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise SeedError(f"{path}: not valid {'JSON' if is_json else 'YAML'}: {exc}") from None
-    return check_seed(data if data is not None else {}, str(path))
+    return check_seed(data if data is not None else {}, definitions, str(path))
 
 
-def check_seed(data: Any, source: str = "seed") -> dict[str, Any]:
-    """Validate a seed document against the published schema; raise SeedError listing every problem."""
-    from .spec import load_spec
-
-    validator = load_spec("control.yaml", "control").validator(SEED_SCHEMA)
-    violations = validator.violations(data, "seed")
-    found = find_lone_surrogate(data)
-    if found is not None:
-        violations.insert(0, Violation("seed", found[0], describe(found[1]), "unicode"))
-    if violations:
-        lines = [f"  at {_place(v.path)}: {v.message}" for v in violations[:10]]
+def check_seed(data: Any, definitions: Iterable[ApiDefinition] | None = None, source: str = "seed") -> dict[str, Any]:
+    """`data` if it is a seed for the APIs the mock knows and `definitions`; else SeedError listing
+    the problems."""
+    problems = seed_violations(data, definitions)
+    if problems:
+        lines = [f"  at {_place(v.path)}: {v.readable}" for v in problems[:10]]
         raise SeedError(f"{source}: does not match the seed schema:\n" + "\n".join(lines))
     return data
+
+
+def seed_violations(data: Any, definitions: Iterable[ApiDefinition] | None = None,
+                    location: str = "seed") -> list[Violation]:
+    """What in `data` is not a seed of the APIs the mock knows and `definitions`: the problems of
+    every section, their places starting with the section's name."""
+    known = known_apis(definitions)
+    found = find_lone_surrogate(data)
+    if found is not None:
+        return [Violation(location, found[0], describe(found[1]), "unicode")]
+    if not isinstance(data, dict):
+        return [Violation(location, (), f"a seed is a mapping of API names to their sections, not {data!r:.60}",
+                          "type")]
+    problems: list[Violation] = []
+    for name, section in data.items():
+        definition = known.get(name)
+        if definition is None or definition.seed_schema is None:
+            takes = ", ".join(n for n, d in known.items() if d.seed_schema is not None)
+            problems.append(Violation(location, (name,), f"no API named {name!r} takes a seed section "
+                                                       f"(sections: {takes})", "additionalProperties"))
+            continue
+        validator = seed_validator(definition.seed_schema, definition.spec_file, definition.name)
+        problems.extend(Violation(location, (name, *v.path), v.message, v.keyword, v.instance)
+                        for v in validator.violations(section))
+    return problems
+
+
+def known_apis(served: Iterable[ApiDefinition] | None = None) -> dict[str, ApiDefinition]:
+    """The APIs a seed may have sections for, by name: every API the mock knows, and those served
+    (which may be none of those, e.g. an API given to MockService directly)."""
+    from . import apis
+
+    known = {d.name: d for d in apis.definitions()}
+    known.update((d.name, d) for d in served or ())
+    return known
+
+
+@functools.lru_cache(maxsize=32)
+def seed_validator(schema_file: str, spec_file: str, api: str) -> SchemaValidator:
+    """The compiled seed schema of an API; its `$ref`s into `urn:mockserver:<api>` reach the spec."""
+    from .spec import find_spec_file, load_document
+
+    with open(schema_file, encoding="utf-8") as handle:
+        schema = yaml.safe_load(handle)
+    spec = load_document(find_spec_file(spec_file))
+    factory = ValidatorFactory(schema, f"urn:mockserver:{api}:seed", {f"urn:mockserver:{api}": spec})
+    return factory.validator("")
 
 
 def _place(path: tuple[str | int, ...]) -> str:

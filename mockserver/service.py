@@ -29,14 +29,16 @@ from .control import CONTROL_PREFIX, ControlPlane, control_definition
 from .control.journal import Journal
 from .errors import InjectedFault, SessionRefused
 from .persistence import GroupCommit, SaveFailed, StateDatabase
-from .runtime import NOTE, ApiRuntime
+from .runtime import BODY, NOTE, ApiRuntime
 from .seeding import SeedError, demo_seed, load_seed_file
 from .sessions import SESSION_HEADER, Sessions
 
 log = logging.getLogger("mockserver")
 access_log = logging.getLogger("mockserver.access")
 
-CORS_ALLOW_HEADERS = f"Authorization, Content-Type, Accept, X-Api-Key, X-Requested-With, {SESSION_HEADER}"
+# what a page may send to any API (a preflight that names no headers is answered with these and
+# the headers the mounted APIs' specs name, such as an API key's)
+CORS_ALLOW_HEADERS = ("Authorization", "Content-Type", "Accept", "X-Requested-With", "Prefer", SESSION_HEADER)
 # what every answer carries: any origin may call the mock and read these headers
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*",
                 "Access-Control-Expose-Headers": "Allow, WWW-Authenticate, X-Request-Id"}
@@ -47,16 +49,17 @@ def build_runtimes(config: MockConfig, definitions: Iterable[ApiDefinition] | No
                    seeds: dict | None = None) -> list[ApiRuntime]:
     """One runtime per API, seeded from `seeds`, else the seed file, else the demo data (or nothing)."""
     if definitions is None:
-        definitions = [api_registry.load(name) for name in config.apis or api_registry.AVAILABLE]
+        definitions = [api_registry.load(name) for name in config.apis or api_registry.names()]
+    definitions = list(definitions)
     given = seeds is not None
     if seeds is None:
         if config.seed_file is not None:
-            seeds = load_seed_file(config.seed_file)
+            seeds = load_seed_file(config.seed_file, definitions)
         else:
             seeds = demo_seed() if config.demo_data else {}
     runtimes = []
     for definition in definitions:
-        options = config.options_for(definition.name, definition.default_options)
+        options = config.options_for(definition.name, definition.cli.default_options)
         try:
             runtimes.append(ApiRuntime(definition, options, strict=config.strict,
                                        seed=seeds.get(definition.name) or {}, common_headers=CORS_HEADERS,
@@ -93,6 +96,8 @@ class MockService:
             # no CORS headers: only the mock's own pages (the dashboard) may call the control API
             self.control = ApiRuntime(control_definition(self.plane), strict=config.strict,
                                       body_timeout=config.body_timeout)
+        self._cors_allow_headers = ", ".join(dict.fromkeys(
+            [*CORS_ALLOW_HEADERS, *(name for r in self.runtimes for name in r.spec.request_headers())]))
         self._answers_expect = False  # True when served by web.Server (no application to send 100 Continue)
 
     # -- serving -------------------------------------------------------------------------------
@@ -142,33 +147,18 @@ class MockService:
         try:
             if self._answers_expect and "Expect" in headers:
                 await _expect(request)
-            if self._sessions_on and not control and (SESSION_HEADER in headers or "Cookie" in headers):
-                try:
-                    session = self.sessions.name_of(request)
-                except SessionRefused as exc:
-                    refused = exc
-            response = None
-            if plane.faults.rules and not control:
-                response = await self._apply_fault(request, session)
-            if response is None:
-                if control:
-                    refusal = self._control_refusal(request)
-                    response = refusal or await self.control.handle(request, path)
-                else:
-                    for runtime in self.runtimes:
-                        if runtime.router.owns(path):
-                            if refused is not None:
-                                response = runtime.mock_answer(request, refused)
-                                break
-                            if session is not None:
-                                response = await self._session_answer(runtime, request, path, session)
-                                break
-                            response = await runtime.handle(request, path)
-                            if runtime.persisted and runtime.state.changes:  # the default world persists
-                                response = await self._saved(response)
-                            break
-                    else:
-                        response = self._not_mounted()
+            if control:
+                response = self._control_refusal(request) or await self.control.handle(request, path)
+            else:
+                runtime = self.runtime_for(path)
+                if self._sessions_on and (SESSION_HEADER in headers or "Cookie" in headers):
+                    try:
+                        session = self.sessions.name_of(request)
+                    except SessionRefused as exc:
+                        refused = exc
+                response = await self._apply_fault(request, path, runtime, session) if plane.faults.rules else None
+                if response is None:
+                    response = await self._answer(request, path, runtime, session, refused)
         except web.HTTPException as exc:  # from aiohttp itself: answer it as JSON
             response = _json(exc.status, {"detail": exc.reason}, _allow_of(exc))
         except asyncio.CancelledError:
@@ -180,14 +170,27 @@ class MockService:
             if "Origin" in headers:
                 _credentialed_cors(headers["Origin"], response)
             if method == "OPTIONS" and "Access-Control-Request-Method" in headers:
-                _preflight(request, response)
+                _preflight(request, response, self._cors_allow_headers)
         elapsed = (time.perf_counter() - started) * 1000
         if not control:
-            # the body only if a handler read it (request._read_bytes stays None otherwise)
             plane.journal.record(method, path, request.query_string, response.status, elapsed,
-                                 request._read_bytes, request.get(NOTE), session)
+                                 request.get(BODY), request.get(NOTE), session)
         if self.config.access_log:
             access_log.info("%s %s %s %.1fms", method, request.path_qs, response.status, elapsed)
+        return response
+
+    async def _answer(self, request: web.BaseRequest, path: str, runtime: ApiRuntime | None, session: str | None,
+                      refused: SessionRefused | None) -> web.StreamResponse:
+        """The answer of the API that owns `path`, in the world of the request's session."""
+        if runtime is None:
+            return self._not_mounted()
+        if refused is not None:
+            return runtime.mock_answer(request, path, refused)
+        if session is not None:
+            return await self._session_answer(runtime, request, path, session)
+        response = await runtime.handle(request, path)
+        if runtime.persisted and runtime.state.changes:  # the default world persists
+            response = await self._saved(response)
         return response
 
     async def _session_answer(self, runtime: ApiRuntime, request: web.BaseRequest, path: str,
@@ -196,7 +199,7 @@ class MockService:
         try:
             world = self.sessions.open(session)
         except SessionRefused as refused:  # every slot taken
-            return runtime.mock_answer(request, refused)
+            return runtime.mock_answer(request, path, refused)
         world.requests += 1
         return await runtime.handle(request, path, world.state(runtime))
 
@@ -240,10 +243,10 @@ class MockService:
         mounted = [f"{r.name} under {r.base_path or '/'}" for r in self.runtimes]
         return _json(404, {"detail": "Not found.", "mounted": mounted})
 
-    async def _apply_fault(self, request: web.BaseRequest, session: str | None) -> web.StreamResponse | None:
+    async def _apply_fault(self, request: web.BaseRequest, path: str, runtime: ApiRuntime | None,
+                           session: str | None) -> web.StreamResponse | None:
         """Apply the fault rules that fire: their latencies add up, then the first drop or status wins."""
-        runtime = self.runtime_for(request.path)
-        fired = self.plane.faults.pick(request.method, request.path, runtime.name if runtime else None, session)
+        fired = self.plane.faults.pick(request.method, path, runtime.name if runtime else None, session)
         if not fired:
             return None
         request[NOTE] = {"fault": "; ".join(rule.describe() for rule in fired),
@@ -260,7 +263,7 @@ class MockService:
             raise asyncio.CancelledError()
         if runtime is None:
             return _json(outcome.status, {"detail": "Fault injected by the mock."})
-        return runtime.mock_answer(request, InjectedFault(outcome.status))
+        return runtime.mock_answer(request, path, InjectedFault(outcome.status))
 
 
 def describe_data(config: MockConfig, seeds: dict | None) -> str:
@@ -340,11 +343,11 @@ def _credentialed_cors(origin: str, response: web.StreamResponse) -> None:
         headers["Vary"] = vary + ", Origin"
 
 
-def _preflight(request: web.BaseRequest, response: web.StreamResponse) -> None:
+def _preflight(request: web.BaseRequest, response: web.StreamResponse, allow_headers: str) -> None:
     """A CORS preflight is answered with the path's allowed methods and the requested headers."""
     headers = response.headers
     headers.popall("Access-Control-Expose-Headers", None)
     headers["Access-Control-Allow-Methods"] = headers.get("Allow") or "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
     requested = request.headers.get("Access-Control-Request-Headers")
-    headers["Access-Control-Allow-Headers"] = requested or CORS_ALLOW_HEADERS
+    headers["Access-Control-Allow-Headers"] = requested or allow_headers
     headers["Access-Control-Max-Age"] = "600"

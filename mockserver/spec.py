@@ -81,6 +81,26 @@ class ApiSpec:
     paths: dict[str, dict[str, Operation]] = field(default_factory=dict)
     factory: ValidatorFactory | None = field(default=None, repr=False)
 
+    def schema(self, name: str) -> dict[str, Any]:
+        """A named schema of the document (`components/schemas/<name>`), e.g. to read a limit from it."""
+        return self.document["components"]["schemas"][name]
+
+    def request_headers(self) -> tuple[str, ...]:
+        """The request headers the spec names (API keys sent in a header, header parameters): what
+        a CORS preflight must allow a page to send."""
+        schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
+        names = [scheme["name"] for scheme in schemes.values()
+                 if isinstance(scheme, dict) and scheme.get("type") == "apiKey" and scheme.get("in") == "header"]
+        for path_item in (self.document.get("paths") or {}).values():
+            entries = list(path_item.get("parameters", []))
+            for method in HTTP_METHODS:
+                entries.extend((path_item.get(method.lower()) or {}).get("parameters", []))
+            for entry in entries:
+                param, _ = deref(self.document, entry, "")
+                if param.get("in") == "header":
+                    names.append(param["name"])
+        return tuple(dict.fromkeys(names))
+
     def validator(self, pointer: str) -> SchemaValidator:
         """A validator for any schema in the document, e.g. `/components/schemas/Project`."""
         assert self.factory is not None

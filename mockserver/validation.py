@@ -81,11 +81,13 @@ class SchemaValidator:
 class ValidatorFactory:
     """Builds `SchemaValidator`s for JSON pointers into one document, sharing one registry."""
 
-    def __init__(self, document: dict[str, Any], uri: str) -> None:
+    def __init__(self, document: dict[str, Any], uri: str, others: dict[str, dict[str, Any]] | None = None) -> None:
+        """`others`: more documents by URI that `document`'s `$ref`s may point into."""
         self._uri = uri
-        resource = Resource(contents=document, specification=DRAFT202012)
-        self._registry = Registry().with_resource(uri, resource)
-        self._fast_registry = jsonschema_rs.Registry([(uri, document)])
+        documents = {uri: document, **(others or {})}
+        self._registry = Registry().with_resources(
+            (key, Resource(contents=value, specification=DRAFT202012)) for key, value in documents.items())
+        self._fast_registry = jsonschema_rs.Registry(list(documents.items()))
         self._cache: dict[str, SchemaValidator] = {}
 
     def validator(self, pointer: str) -> SchemaValidator:

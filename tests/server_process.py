@@ -16,14 +16,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 class ServerProcess:
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.args = ["--port", "0", "--quiet", *args]
+        self.env = env  # the child's environment (default: this process's)
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.banner: list[str] = []
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**(self.env or os.environ), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen([sys.executable, "-m", "mockserver", *self.args], cwd=REPO, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         deadline = time.monotonic() + timeout

@@ -6,6 +6,7 @@ import pytest
 import requests
 from browser import browser, serve_directory
 from server_process import ServerProcess, admin_headers
+from third_api import notes_plugin
 
 
 @pytest.fixture
@@ -97,3 +98,15 @@ def test_the_dashboard_switches_between_the_default_world_and_sessions(browser_p
         page.select_option("#world", "")
         state.get_by_text("Demo Project", exact=True).wait_for(timeout=5000)
         assert requests.get(server.url + "/__mock__/state?session=s1", timeout=10).status_code == 200
+
+
+def test_the_dashboard_shows_a_third_api_it_was_never_told_about(browser_page, tmp_path):
+    with notes_plugin(tmp_path) as env, ServerProcess("--api", "notes", "--api", "testiny", env=env) as server:
+        requests.post(server.url + "/notes/v1/notes", json={"title": "A plugin's note"},
+                      headers={"X-Note-Key": "note-key"}, timeout=10)
+        page = browser_page
+        page.goto(server.url + "/__mock__/")
+        box = page.locator("#apis div[data-api='notes']")
+        box.get_by_text("A plugin's note", exact=True).wait_for(timeout=5000)
+        assert "notes (1)" in box.inner_text().lower()  # the heading names the kind and counts it
+        page.locator("#journal tr", has_text="/notes/v1/notes").first.wait_for(timeout=5000)

@@ -8,6 +8,7 @@ import pytest
 from toy_api import TOY
 
 from mockserver import MockConfig, create_app
+from mockserver.api import HttpDialect, Reply
 from mockserver.app import RUNTIMES
 from mockserver.spec import SpecError
 
@@ -27,10 +28,19 @@ async def test_literal_path_wins_over_template_and_wrong_method_gives_405_with_a
     assert response.headers["Allow"] == "POST, OPTIONS"
 
 
-async def test_options_lists_the_methods_of_the_path(toy):
+async def test_options_lists_the_methods_of_the_path_without_a_body(toy):
     response = await toy.options("/toy/items/1")
-    assert response.status == 200
+    assert response.status == 204  # an API that does not describe its paths (DRF does) answers no body
     assert response.headers["Allow"] == "GET, DELETE, HEAD, OPTIONS"
+    assert await response.read() == b""
+
+
+async def test_options_answers_what_the_api_says_about_the_path(aiohttp_client):
+    described = replace(TOY, http=HttpDialect(describe_path=lambda entry: Reply(200, {"path": entry.template})))
+    client = await aiohttp_client(create_app(MockConfig(access_log=False, strict=True), definitions=[described]))
+    response = await client.options("/toy/items/1")
+    assert response.status == 200
+    assert await response.json() == {"path": "/items/{id}"}
 
 
 async def test_create_then_read_back_and_head_is_served_by_get(toy):

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from mockserver import MockConfig
-from mockserver.apis import AVAILABLE
+from mockserver.apis import names
 from mockserver.service import MockService
 from mockserver.testing import MockTestServer
 
@@ -70,7 +70,7 @@ def envelope_ok(path: str, body: bytes) -> bool:
 async def test_thousands_of_malformed_requests_never_get_a_5xx_or_a_dropped_connection(live_mock):
     service, base = live_mock
     rng = random.Random(20261125)
-    paths = UFDL_PATHS + JUNK_PATHS + (TESTINY_PATHS if "testiny" in AVAILABLE else [])
+    paths = UFDL_PATHS + JUNK_PATHS + (TESTINY_PATHS if "testiny" in names() else [])
     samples = bodies(rng)
     problems: list[str] = []
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=16)) as session:
@@ -154,7 +154,7 @@ async def test_64_concurrent_writers_lose_and_duplicate_nothing(live_mock):
     ("testiny", "/api/v1/project", {"X-Api-Key": "k"}, None),
 ])
 async def test_a_body_over_the_limit_gets_413_in_the_api_envelope(make_mock, api, path, headers, envelope):
-    if api not in AVAILABLE:
+    if api not in names():
         pytest.skip(f"{api} is not served by this build")
     seeds = {}
     client = await make_mock(apis=(api,), max_body_bytes=2048, seeds=seeds)

@@ -10,9 +10,9 @@ from testiny_helpers import FakeClock
 
 from mockserver import jsonio
 from mockserver.apis.testiny.find import encoded_find, run_find
-from mockserver.apis.testiny.options import ApiOptions
+from mockserver.apis.testiny.options import TestinyOptions
 from mockserver.apis.testiny.snapshot import restore
-from mockserver.apis.testiny.state import ProjectStore
+from mockserver.apis.testiny.state import TestinyState
 from mockserver.persistence import stored_form
 
 FILTERS = [
@@ -22,15 +22,15 @@ FILTERS = [
 ]
 
 
-def make_store(size: int) -> ProjectStore:
+def make_store(size: int) -> TestinyState:
     counter = itertools.count(1)
-    store = ProjectStore(ApiOptions(), clock=FakeClock(), new_etag=lambda: f"etag-{next(counter)}")
+    store = TestinyState(TestinyOptions(), clock=FakeClock(), new_etag=lambda: f"etag-{next(counter)}")
     store.create([{"name": "same" if i % 5 == 0 else f"p{i:03d}", "description": "hot" if i % 7 == 0 else ""}
                   for i in range(size)], 1, bulk=True)
     return store
 
 
-def assert_index_agrees(store: ProjectStore) -> None:
+def assert_index_agrees(store: TestinyState) -> None:
     for flt in FILTERS:
         for deleted in (False, True):
             params = {"filter": flt, "includeDeleted": deleted, "pagination": {"limit": 2000}}
@@ -95,5 +95,5 @@ def test_the_sent_json_follows_every_write_and_is_never_stored():
     assert jsonio.loads(project.encoded().data)["is_deleted"] is True
     tables, meta = stored_form(store)
     assert all("json_bytes" not in entry and "_json" not in entry for entry in tables["project"])
-    assert jsonio.loads(restore(ApiOptions(), tables, meta).projects[2].encoded().data) == \
+    assert jsonio.loads(restore(TestinyOptions(), tables, meta).projects[2].encoded().data) == \
         jsonio.loads(project.encoded().data)

@@ -17,15 +17,15 @@ from mockserver.apis.testiny.errors import DataNotFound, InputDataConflict, Inva
 from mockserver.apis.testiny.filters import compile_filter, like_pattern
 from mockserver.apis.testiny.find import decode_q, run_find
 from mockserver.apis.testiny.models import format_time
-from mockserver.apis.testiny.options import DEMO_API_KEY, ApiOptions
-from mockserver.apis.testiny.state import ProjectStore
+from mockserver.apis.testiny.options import DEMO_API_KEY, TestinyOptions
+from mockserver.apis.testiny.state import TestinyState
 from mockserver.cli import build_parser, config_from_args
 
 
-def make_store(**options) -> tuple[ProjectStore, FakeClock]:
+def make_store(**options) -> tuple[TestinyState, FakeClock]:
     clock = FakeClock()
     counter = itertools.count(1)
-    store = ProjectStore(ApiOptions(**options), clock=clock, new_etag=lambda: f"etag-{next(counter)}")
+    store = TestinyState(TestinyOptions(**options), clock=clock, new_etag=lambda: f"etag-{next(counter)}")
     return store, clock
 
 
@@ -165,12 +165,12 @@ def test_bulk_creating_2500_projects_and_finding_them_is_quick():
 ])
 def test_bad_seed_entries_are_refused_naming_the_entry(entry, message):
     with pytest.raises(ValueError, match=rf"^testiny seed: projects\[0\]: .*{message}"):
-        create_state(ApiOptions(), {"projects": [entry]})
+        create_state(TestinyOptions(), {"projects": [entry]})
 
 
 def test_seeds_keep_keys_unique_among_live_projects_only():
     with pytest.raises(ValueError, match=r"projects\[1\]: project_key: 'DP' is already used by project 1"):
-        create_state(ApiOptions(), {"projects": [{"name": "One", "project_key": "DP"},
+        create_state(TestinyOptions(), {"projects": [{"name": "One", "project_key": "DP"},
                                                  {"name": "Two", "project_key": "DP"}]})
     store = create_state(None, {"projects": [{"name": "Live", "project_key": "DP"},
                                              {"name": "Gone", "project_key": "DP", "deleted": True}]})
@@ -192,7 +192,7 @@ def test_the_demo_key_is_always_accepted_and_own_keys_are_added_in_order():
 
 
 def test_the_banner_prints_the_base_url_the_keys_and_a_curl_line():
-    runtime = SimpleNamespace(base_path="/api/v1", options=ApiOptions((DEMO_API_KEY, "mine")))
+    runtime = SimpleNamespace(base_path="/api/v1", options=TestinyOptions((DEMO_API_KEY, "mine")))
     lines = banner(runtime, "http://localhost:8771")
     text = "\n".join(lines)
     assert "http://localhost:8771/api/v1/" in lines[0] and DEMO_API_KEY in lines[0]

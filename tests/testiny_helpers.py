@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient
 
-from mockserver.apis.testiny.options import DEMO_API_KEY, ApiOptions
-from mockserver.apis.testiny.state import ProjectStore
+from mockserver.apis.testiny.options import DEMO_API_KEY, TestinyOptions
+from mockserver.apis.testiny.state import TestinyState
 
 KEY = DEMO_API_KEY
 OTHER_KEY = "second-key"
@@ -53,11 +53,11 @@ async def start_mock(make_mock, seed: dict[str, Any] | None = None, *, keys: tup
                   **settings: Any) -> TestClient:
     """A strict mock serving only Testiny; `seed=None` uses SEED, `{}` starts empty."""
     if keys:
-        settings["api_options"] = {"testiny": ApiOptions((KEY, *keys))}
+        settings["api_options"] = {"testiny": TestinyOptions((KEY, *keys))}
     return await make_mock(apis=("testiny",), seeds={"testiny": SEED if seed is None else seed}, **settings)
 
 
-def store_of(client: TestClient) -> ProjectStore:
+def store_of(client: TestClient) -> TestinyState:
     return next(r for r in client.server.service.runtimes if r.name == "testiny").state
 
 

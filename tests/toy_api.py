@@ -48,13 +48,9 @@ def render_error(error: Exception, request_id: str) -> Reply:
     if isinstance(error, EngineError):
         where: Any = [v.location + ":" + v.message for v in getattr(error, "violations", [])]
         allowed = getattr(error, "allowed", None)  # MethodNotAllowed: the methods the path has
-        return Reply(_STATUS.get(type(error).__name__, 400), {"error": type(error).__name__, "where": where},
+        return Reply(error.status, {"error": type(error).__name__, "where": where},
                      {"Allow": ", ".join(allowed)} if allowed else None)
     raise error
-
-
-_STATUS = {"RouteNotFound": 404, "PathParamInvalid": 404, "MethodNotAllowed": 405, "NotAcceptable": 406,
-           "UnsupportedMediaType": 415, "BodyTooLarge": 413}
 
 TOY = ApiDefinition(
     name="toy",

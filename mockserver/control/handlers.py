@@ -23,9 +23,12 @@ from ..errors import (
     UnsupportedMediaType,
 )
 from ..persistence import SaveFailed
+from ..seeding import seed_violations
 from ..sessions import DefaultWorld
+from .plane import ControlPlane
 
 DASHBOARD = Path(__file__).resolve().parent / "dashboard.html"
+Context = RequestContext[ControlPlane]  # what a handler of the control API receives
 
 
 class ControlError(Exception):
@@ -34,7 +37,7 @@ class ControlError(Exception):
         self.status, self.detail, self.errors = status, detail, errors
 
 
-def authenticate(ctx: RequestContext) -> None:
+def authenticate(ctx: Context) -> None:
     token = ctx.state.token
     if token is None or ctx.operation.operation_id == "health":
         return
@@ -43,29 +46,33 @@ def authenticate(ctx: RequestContext) -> None:
         raise ControlError(401, "This control API needs the X-Mock-Token header.")
 
 
+# what the control API says for the engine's errors (their statuses are their own)
+ENGINE_DETAILS: dict[type, str] = {
+    RouteNotFound: "No such control endpoint.", PathParamInvalid: "No such control endpoint.",
+    MalformedBody: "The body is not valid JSON.", UnsupportedMediaType: "Send JSON.",
+    BodyTooLarge: "The body is too large.", NotAcceptable: "This endpoint answers JSON.",
+}
+
+
 def render_error(error: Exception, request_id: str) -> Reply:
     if isinstance(error, ControlError):
         body: dict[str, Any] = {"detail": error.detail}
         if error.errors:
             body["errors"] = error.errors
         return Reply(error.status, body)
-    simple = {RouteNotFound: (404, "No such control endpoint."), PathParamInvalid: (404, "No such control endpoint."),
-              MalformedBody: (400, "The body is not valid JSON."), UnsupportedMediaType: (415, "Send JSON."),
-              BodyTooLarge: (413, "The body is too large."), NotAcceptable: (406, "This endpoint answers JSON.")}
-    for kind, (status, detail) in simple.items():
-        if isinstance(error, kind):
-            return Reply(status, {"detail": detail})
-    if isinstance(error, BodyIncomplete):
-        return Reply(400, {"detail": f"{error.message}."})
-    if isinstance(error, MockAnswer):
-        return Reply(error.status, {"detail": error.message})
+    if not isinstance(error, EngineError):
+        raise error
+    if isinstance(error, (BodyIncomplete, MockAnswer)):
+        detail = error.message if isinstance(error, MockAnswer) else f"{error.message}."
+        return Reply(error.status, {"detail": detail})
     if isinstance(error, MethodNotAllowed):
-        return Reply(405, {"detail": f"Method {error.method} not allowed here."}, {"Allow": ", ".join(error.allowed)})
+        return Reply(error.status, {"detail": f"Method {error.method} not allowed here."},
+                     {"Allow": ", ".join(error.allowed)})
     if isinstance(error, RequestInvalid):
-        return Reply(400, {"detail": "Invalid request.", "errors": [_readable(v) for v in _causes(error.violations)]})
-    if isinstance(error, EngineError):
-        return Reply(500, {"detail": f"Internal error in the mock: {type(error).__name__}"})
-    raise error
+        return Reply(error.status, {"detail": "Invalid request.",
+                                    "errors": [_readable(v) for v in _causes(error.violations)]})
+    detail = ENGINE_DETAILS.get(type(error), f"Internal error in the mock: {type(error).__name__}")
+    return Reply(error.status, {"detail": detail})
 
 
 FAULT_EFFECTS = ("latency_ms", "status", "drop")
@@ -86,7 +93,7 @@ def _readable(violation: Any) -> str:
     return f"{where}: {violation.readable}"
 
 
-def _runtimes(ctx: RequestContext) -> list[Any]:
+def _runtimes(ctx: Context) -> list[Any]:
     runtimes = ctx.state.runtimes
     wanted = ctx.query.get("api")
     selected = [r for r in runtimes if wanted in (None, r.name)]
@@ -98,7 +105,7 @@ def _runtimes(ctx: RequestContext) -> list[Any]:
 DEFAULT_WORLD = DefaultWorld()
 
 
-def _world(ctx: RequestContext, *, open_it: bool) -> Any:
+def _world(ctx: Context, *, open_it: bool) -> Any:
     """The world `?session=` names (opened if `open_it`, else it must exist), or the default one."""
     name = ctx.query.get("session")
     if name is None:
@@ -113,7 +120,7 @@ def _world(ctx: RequestContext, *, open_it: bool) -> Any:
     return world
 
 
-def _changed(ctx: RequestContext, runtimes: list[Any], *, replaced: bool, world: Any = DEFAULT_WORLD) -> None:
+def _changed(ctx: Context, runtimes: list[Any], *, replaced: bool, world: Any = DEFAULT_WORLD) -> None:
     """Save what a control call did to the APIs' states: a replaced state (reset, seed) whole, a
     changed one (purge, merged seed) change by change. Sessions are not saved."""
     store = ctx.state.store
@@ -137,15 +144,15 @@ def _settled() -> None:
     gc.freeze()
 
 
-def dashboard(ctx: RequestContext) -> Reply:
+def dashboard(ctx: Context) -> Reply:
     return Reply(200, DASHBOARD.read_text(encoding="utf-8"), content_type="text/html")
 
 
-def health(ctx: RequestContext) -> Reply:
+def health(ctx: Context) -> Reply:
     return Reply(200, {"status": "ok", "version": __version__, "apis": {r.name: r.root for r in ctx.state.runtimes}})
 
 
-def reset(ctx: RequestContext) -> Reply:
+def reset(ctx: Context) -> Reply:
     runtimes = _runtimes(ctx)
     world = _world(ctx, open_it=True)
     for runtime in runtimes:
@@ -155,8 +162,11 @@ def reset(ctx: RequestContext) -> Reply:
     return Reply(200, {"reset": [r.name for r in runtimes]})
 
 
-def load_seed(ctx: RequestContext) -> Reply:
-    seed = ctx.validated_body()  # checked against the Seed schema by the engine
+def load_seed(ctx: Context) -> Reply:
+    seed = ctx.validated_body()  # an object of sections (control.yaml's Seed); each section is checked here
+    problems = seed_violations(seed, [r.definition for r in ctx.state.runtimes], "body")
+    if problems:
+        raise ControlError(400, "Invalid request.", [_readable(v) for v in _causes(problems)])
     runtimes = [r for r in _runtimes(ctx) if r.name in seed]
     world = _world(ctx, open_it=True)
     merge = ctx.query.get("mode") == "merge"
@@ -180,7 +190,7 @@ def _merge(runtime: Any, state: Any, seed: Any) -> None:
     merge(seed)
 
 
-def purge(ctx: RequestContext) -> Reply:
+def purge(ctx: Context) -> Reply:
     prefix = ctx.query["prefix"]
     world = _world(ctx, open_it=False)
     purged = {}
@@ -191,7 +201,7 @@ def purge(ctx: RequestContext) -> Reply:
     return Reply(200, {"purged": purged})
 
 
-def dump_state(ctx: RequestContext) -> Reply:
+def dump_state(ctx: Context) -> Reply:
     world = _world(ctx, open_it=False)
     dump = {}
     for runtime in _runtimes(ctx):
@@ -200,7 +210,7 @@ def dump_state(ctx: RequestContext) -> Reply:
     return Reply(200, dump)
 
 
-def journal(ctx: RequestContext) -> Reply:
+def journal(ctx: Context) -> Reply:
     log, query = ctx.state.journal, ctx.query
     entries, count = log.select(limit=query.get("limit"), api=query.get("api"), failed=bool(query.get("failed")),
                                 method=query.get("method"), path=query.get("path"), status=query.get("status"),
@@ -208,42 +218,42 @@ def journal(ctx: RequestContext) -> Reply:
     return Reply(200, {"capacity": log.capacity, "count": count, "entries": [e.to_json() for e in entries]})
 
 
-def clear_journal(ctx: RequestContext) -> Reply:
+def clear_journal(ctx: Context) -> Reply:
     ctx.state.journal.clear(ctx.query.get("session"))
     return Reply(204)
 
 
-def list_sessions(ctx: RequestContext) -> Reply:
+def list_sessions(ctx: Context) -> Reply:
     sessions = ctx.state.sessions
     return Reply(200, {"limit": sessions.limit, "idle_seconds": sessions.idle_seconds,
                        "sessions": sessions.describe()})
 
 
-def end_sessions(ctx: RequestContext) -> Reply:
+def end_sessions(ctx: Context) -> Reply:
     return Reply(200, {"ended": ctx.state.sessions.end_all()})
 
 
-def end_session(ctx: RequestContext) -> Reply:
+def end_session(ctx: Context) -> Reply:
     if not ctx.state.sessions.end(ctx.path_params["name"]):
         raise ControlError(404, f"No session named {ctx.path_params['name']!r} is open.")
     return Reply(204)
 
 
-def list_faults(ctx: RequestContext) -> Reply:
+def list_faults(ctx: Context) -> Reply:
     return Reply(200, [rule.to_json() for rule in ctx.state.faults.rules])
 
 
-def add_fault(ctx: RequestContext) -> Reply:
+def add_fault(ctx: Context) -> Reply:
     rule = ctx.state.faults.add(dict(ctx.validated_body()))
     return Reply(201, rule.to_json())
 
 
-def clear_faults(ctx: RequestContext) -> Reply:
+def clear_faults(ctx: Context) -> Reply:
     ctx.state.faults.clear()
     return Reply(204)
 
 
-def delete_fault(ctx: RequestContext) -> Reply:
+def delete_fault(ctx: Context) -> Reply:
     if not ctx.state.faults.remove(ctx.path_params["id"]):
         raise ControlError(404, f"No fault rule #{ctx.path_params['id']}.")
     return Reply(204)

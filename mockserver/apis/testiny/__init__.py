@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from ...api import ApiDefinition
+from ...api import ApiDefinition, CommandLine, HttpDialect
 from . import options as opts
 from . import snapshot
 from .access import API_KEY_HEADER, authenticate
-from .account import HANDLERS as ACCOUNT_HANDLERS
+from .accounts import HANDLERS as ACCOUNT_HANDLERS
 from .bulk import HANDLERS as BULK_HANDLERS
 from .errors import finish_response, render_error
 from .projects import HANDLERS as PROJECT_HANDLERS
-from .state import ProjectStore
+from .state import TestinyState
 
 
-def create_state(options: opts.ApiOptions | None, seed: dict[str, Any] | None) -> ProjectStore:
+def create_state(options: opts.TestinyOptions | None, seed: dict[str, Any] | None) -> TestinyState:
     """A fresh store with the options' API keys and the projects of the `testiny:` seed section."""
-    store = ProjectStore(options or opts.ApiOptions())
+    store = TestinyState(options or opts.TestinyOptions())
     store.load(seed or {})
     return store
 
@@ -34,14 +35,17 @@ def banner(runtime: Any, base_url: str) -> list[str]:
 API = ApiDefinition(
     name="testiny",
     spec_file="testiny.yaml",
+    seed_schema=str(Path(__file__).with_name("seed.yaml")),
     handlers={**ACCOUNT_HANDLERS, **PROJECT_HANDLERS, **BULK_HANDLERS},
     create_state=create_state,
-    render_error=render_error,
-    default_options=opts.ApiOptions(),
-    authenticate=authenticate,
-    finish_response=finish_response,
-    add_arguments=opts.add_arguments,
-    options_from_args=opts.options_from_args,
-    banner=banner,
     restore=snapshot.restore,
+    render_error=render_error,
+    authenticate=authenticate,
+    http=HttpDialect(finish_response=finish_response),
+    cli=CommandLine(
+        default_options=opts.TestinyOptions(),
+        add_arguments=opts.add_arguments,
+        options_from_args=opts.options_from_args,
+        banner=banner,
+    ),
 )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from ...api import RequestContext
 from .errors import MISSING_KEY, UNKNOWN_KEY, AccessDenied
 from .models import Account
+from .state import Context
 
 API_KEY_HEADER = "X-Api-Key"  # aiohttp's headers are case-insensitive, so `x-api-key` matches too
 
 
-def authenticate(ctx: RequestContext) -> None:
+def authenticate(ctx: Context) -> None:
     """Engine hook: set ctx.user to the key's account, or answer 403 API_ACCESS_DENIED."""
     if not ctx.operation.secured:
         return
@@ -22,6 +22,6 @@ def authenticate(ctx: RequestContext) -> None:
     ctx.user = account
 
 
-def caller(ctx: RequestContext) -> Account:
+def caller(ctx: Context) -> Account:
     """The authenticated account (every Testiny operation is secured)."""
     return ctx.user

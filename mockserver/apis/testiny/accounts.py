@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from ...api import Reply, RequestContext
+from ...api import Reply
 from .access import caller
 from .errors import MAX_WRITE_ITEMS
 from .find import PAGE_CAP
+from .state import Context
 
 TENANT = {"id": 1, "name": "Mock Organization"}
 FULL_RIGHTS = {"read": True, "create": True, "update": True, "delete": True}
 
 
-def account_me(ctx: RequestContext) -> Reply:
+def account_me(ctx: Context) -> Reply:
     account = caller(ctx)
     limits = {"items": {"read": PAGE_CAP, "write": MAX_WRITE_ITEMS}, "requestBytes": ctx.request.client_max_size}
     return Reply(200, {"loggedIn": True, "userId": account.user_id, "email": account.email,
                        "tenant": dict(TENANT), "apiLimits": limits})
 
 
-def permission_me(ctx: RequestContext) -> Reply:
+def permission_me(ctx: Context) -> Reply:
     project_id = ctx.query.get("project_id")
     if project_id is not None:
         ctx.state.get(project_id)  # 404 for an unknown project; deleted ones count

@@ -5,20 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from ... import jsonio
-from ...api import NO_BODY, Reply, RequestContext
+from ...api import NO_BODY, Reply
 from .access import caller
 from .projects import forced
+from .state import Context
 
 
 def _list(projects: list) -> Reply:
     return Reply(200, jsonio.records_array(projects))
 
 
-def project_bulk_create(ctx: RequestContext) -> Reply:
+def project_bulk_create(ctx: Context) -> Reply:
     return _list(ctx.state.create(ctx.validated_body(), caller(ctx).user_id, bulk=True))
 
 
-def project_bulk_update(ctx: RequestContext) -> Reply:
+def project_bulk_update(ctx: Context) -> Reply:
     changes = [(int(item["id"]), item) for item in ctx.validated_body()]
     return _list(ctx.state.update(changes, caller(ctx).user_id, force=forced(ctx), bulk=True))
 
@@ -34,12 +35,12 @@ def delete_ids(query_ids: str | None, body: Any) -> list[int]:
     return ids
 
 
-def project_bulk_delete(ctx: RequestContext) -> Reply:
+def project_bulk_delete(ctx: Context) -> Reply:
     ids = delete_ids(ctx.query.get("ids"), ctx.validated_body())
     return _list(ctx.state.delete(ids, caller(ctx).user_id))
 
 
-def project_bulk_undelete(ctx: RequestContext) -> Reply:
+def project_bulk_undelete(ctx: Context) -> Reply:
     ids = [int(item["id"]) for item in ctx.validated_body()]
     return _list(ctx.state.undelete(ids, caller(ctx).user_id, bulk=True))
 

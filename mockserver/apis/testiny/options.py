@@ -13,9 +13,10 @@ DEMO_API_KEY = "testiny-mock-demo-key"
 
 
 @dataclass(frozen=True)
-class ApiOptions:
+class TestinyOptions:
     """Accepted API keys; the first is the demo key (user 1), the others are users 2, 3, ..."""
 
+    __test__ = False  # a name pytest would take for a test class where tests import it
     api_keys: tuple[str, ...] = (DEMO_API_KEY,)
 
 
@@ -25,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help=f"also accept this X-Api-Key (repeatable; the demo key {DEMO_API_KEY} always works)")
 
 
-def options_from_args(args: argparse.Namespace) -> ApiOptions:
+def options_from_args(args: argparse.Namespace) -> TestinyOptions:
     extra = [key.strip() for key in args.testiny_api_key]
     if any(not key for key in extra):
         raise ValueError("--testiny-api-key needs a non-empty KEY")
-    return ApiOptions(tuple(dict.fromkeys([DEMO_API_KEY, *extra])))
+    return TestinyOptions(tuple(dict.fromkeys([DEMO_API_KEY, *extra])))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from ...api import Reply, RequestContext
+from ...api import Reply
 from .access import caller
 from .errors import InvalidInputData, describe_violation
 from .find import PARAMS_SCHEMA, decode_q, encoded_find
+from .state import Context
 
 FORCING = ("1", "true")
 
 
-def forced(ctx: RequestContext) -> bool:
+def forced(ctx: Context) -> bool:
     """`force=1`/`force=true` skip the `_etag` check; `0`, `false` and absence do not."""
     return ctx.query.get("force") in FORCING
 
@@ -19,16 +20,16 @@ def _one(project) -> Reply:
     return Reply(200, project.encoded())
 
 
-def project_create(ctx: RequestContext) -> Reply:
+def project_create(ctx: Context) -> Reply:
     created = ctx.state.create([ctx.validated_body()], caller(ctx).user_id, bulk=False)
     return _one(created[0])
 
 
-def project_read(ctx: RequestContext) -> Reply:
+def project_read(ctx: Context) -> Reply:
     return _one(ctx.state.get(ctx.path_params["id"]))
 
 
-def project_update(ctx: RequestContext) -> Reply:
+def project_update(ctx: Context) -> Reply:
     fields = ctx.validated_body()
     project_id = ctx.path_params["id"]
     ctx.state.get(project_id)  # an unknown id is a 404 before anything about the body
@@ -38,15 +39,15 @@ def project_update(ctx: RequestContext) -> Reply:
     return _one(updated[0])
 
 
-def project_delete(ctx: RequestContext) -> Reply:
+def project_delete(ctx: Context) -> Reply:
     return _one(ctx.state.delete([ctx.path_params["id"]], caller(ctx).user_id)[0])
 
 
-def project_undelete(ctx: RequestContext) -> Reply:
+def project_undelete(ctx: Context) -> Reply:
     return _one(ctx.state.undelete([ctx.path_params["id"]], caller(ctx).user_id, bulk=False)[0])
 
 
-def project_find_query(ctx: RequestContext) -> Reply:
+def project_find_query(ctx: Context) -> Reply:
     params = decode_q(ctx.query["q"])
     violations = ctx.runtime.spec.validator(PARAMS_SCHEMA).violations(params)
     if violations:
@@ -54,7 +55,7 @@ def project_find_query(ctx: RequestContext) -> Reply:
     return Reply(200, encoded_find(ctx.state.projects, params, ctx.state.index))
 
 
-def project_find(ctx: RequestContext) -> Reply:
+def project_find(ctx: Context) -> Reply:
     return Reply(200, encoded_find(ctx.state.projects, ctx.validated_body(), ctx.state.index))
 
 

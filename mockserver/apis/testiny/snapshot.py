@@ -1,4 +1,4 @@
-"""Testiny's stored form back into a state (`--state-file`); `ProjectStore.row` writes it."""
+"""Testiny's stored form back into a state (`--state-file`); `TestinyState.row` writes it."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from typing import Any
 
 from ...api import Tables
 from .models import Project
-from .options import ApiOptions
-from .state import STORED, ProjectStore
+from .options import TestinyOptions
+from .state import STORED, TestinyState
 
 FIELDS = frozenset(STORED)
 
 
-def restore(options: ApiOptions, tables: Tables, meta: dict[str, Any]) -> ProjectStore:
-    store = ProjectStore(options)
+def restore(options: TestinyOptions, tables: Tables, meta: dict[str, Any]) -> TestinyState:
+    store = TestinyState(options)
     for entry in sorted(tables.get("project", []), key=lambda row: row["id"]):
         project = Project(**entry) if entry.keys() <= FIELDS else Project(**{k: entry[k] for k in STORED if k in entry})
         store.projects[project.id] = project

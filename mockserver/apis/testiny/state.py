@@ -10,31 +10,32 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields as dataclass_fields
-from datetime import UTC, datetime
 from typing import Any
 
+from ...api import RequestContext
 from ...changes import ChangeLog
+from ...clock import Clock, utc_now
 from .errors import FIELD_RULES, DataNotFound, InputDataConflict, InvalidInputData, item_prefix
 from .index import EqualityIndex
 from .models import Account, Project, format_time
-from .options import ApiOptions
+from .options import TestinyOptions
 
-Clock = Callable[[], datetime]
 SYSTEM_USER = 0
 # the fields a project is stored with (not its caches)
 STORED = tuple(f.name for f in dataclass_fields(Project) if not f.name.startswith("_") and not f.metadata.get("cache"))
 
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 def random_etag() -> str:
     return secrets.token_hex(16)  # 32 hex digits, like a UUID's hex form
 
 
-class ProjectStore:
-    def __init__(self, options: ApiOptions, clock: Clock = system_clock,
+class TestinyState:
+    """Testiny's projects and the accounts of the API keys, with the rules of every write."""
+
+    __test__ = False  # a name pytest would take for a test class where tests import it
+
+    def __init__(self, options: TestinyOptions, clock: Clock = utc_now,
                  new_etag: Callable[[], str] = random_etag) -> None:
         self.clock = clock
         self.new_etag = new_etag
@@ -244,3 +245,6 @@ def _check_seed_entry(position: int, entry: Any, validators: dict[str, Any]) -> 
             raise ValueError(f"{where}: {name}: {FIELD_RULES[name]}")
     if not isinstance(entry.get("description", ""), str):
         raise ValueError(f"{where}: description: {FIELD_RULES['description']}")
+
+
+Context = RequestContext[TestinyState]  # what a handler of this API receives: ctx.state is a TestinyState

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from ...api import ApiDefinition
+from ...api import ApiDefinition, CommandLine, HttpDialect
 from . import options as opts
 from . import snapshot
 from .access import authenticate
 from .accounts import HANDLERS as ACCOUNT_HANDLERS
 from .errors import finish_response, render_error, response_headers
+from .metadata import describe_path
 from .projects import HANDLERS as PROJECT_HANDLERS
 from .state import UfdlState
 
@@ -37,20 +39,26 @@ def banner(runtime: Any, base_url: str) -> list[str]:
 API = ApiDefinition(
     name="ufdl",
     spec_file="ufdl.yaml",
+    seed_schema=str(Path(__file__).with_name("seed.yaml")),
     handlers={**ACCOUNT_HANDLERS, **PROJECT_HANDLERS},
     create_state=create_state,
-    render_error=render_error,
-    default_options=opts.UfdlOptions(),
-    authenticate=authenticate,
-    response_headers=response_headers,
-    finish_response=finish_response,
-    defer_validation=True,  # DRF validates inside the action, after permissions and lookups
-    optional_trailing_slash=True,
-    parsed_media_types=("application/json", "application/x-www-form-urlencoded", "multipart/form-data"),
-    body_errors_first=True,  # the real server's request logging reads request.data before anything else
-    own_text_rules=True,  # its serializers' CharFields refuse surrogates with DRF's message
-    add_arguments=opts.add_arguments,
-    options_from_args=opts.options_from_args,
-    banner=banner,
     restore=snapshot.restore,
+    render_error=render_error,
+    authenticate=authenticate,
+    http=HttpDialect(
+        response_headers=response_headers,
+        finish_response=finish_response,
+        describe_path=describe_path,
+        defer_validation=True,  # DRF validates inside the action, after permissions and lookups
+        optional_trailing_slash=True,
+        parsed_media_types=("application/json", "application/x-www-form-urlencoded", "multipart/form-data"),
+        body_errors_first=True,  # the real server's request logging reads request.data before anything else
+        own_text_rules=True,  # its serializers' CharFields refuse surrogates with DRF's message
+    ),
+    cli=CommandLine(
+        default_options=opts.UfdlOptions(),
+        add_arguments=opts.add_arguments,
+        options_from_args=opts.options_from_args,
+        banner=banner,
+    ),
 )

@@ -6,13 +6,13 @@ permissions before the body and the object lookup, object permissions after the 
 
 from __future__ import annotations
 
-from ...api import RequestContext
 from .errors import NotAuthenticated, PermissionDenied, invalid_token
 from .models import User
+from .state import Context
 from .tokens import TokenError
 
 
-def authenticate(ctx: RequestContext) -> None:
+def authenticate(ctx: Context) -> None:
     """Engine hook: set ctx.user from `Authorization: Bearer <access>` (None when absent)."""
     if not ctx.operation.secured:
         return
@@ -40,7 +40,7 @@ def authenticate(ctx: RequestContext) -> None:
     ctx.user = user
 
 
-def require_user(ctx: RequestContext) -> User:
+def require_user(ctx: Context) -> User:
     """View-level IsAuthenticated: anonymous callers get 401."""
     if ctx.user is None:
         raise NotAuthenticated()
@@ -48,7 +48,7 @@ def require_user(ctx: RequestContext) -> User:
     return ctx.user
 
 
-def require_admin(ctx: RequestContext) -> User:
+def require_admin(ctx: Context) -> User:
     """View-level admin check: anonymous 401, others 403."""
     user = require_user(ctx)
     if not user.is_admin:
@@ -56,7 +56,7 @@ def require_admin(ctx: RequestContext) -> User:
     return user
 
 
-def require_object_level(ctx: RequestContext, team: int, minimum: str) -> User:
+def require_object_level(ctx: Context, team: int, minimum: str) -> User:
     """Object-level check after the lookup: anonymous 401; below `minimum` in the team 403."""
     if ctx.user is None:
         raise NotAuthenticated()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...api import NO_BODY, Reply, RequestContext
+from ...api import NO_BODY, Reply
 from ...errors import MethodNotAllowed
 from . import errors as e
 from . import filters
 from . import serializers as s
 from .access import require_admin, require_object_level, require_user
 from .errors import BY_NAME_ALLOW, Detail, FieldErrors, NotAuthenticated, PermissionDenied, schema_failure
+from .state import Context
 from .tokens import TokenError
 
 NO_ACCOUNT = "No active account found with the given credentials"
@@ -27,7 +28,7 @@ def _text(max_length: int | None):
 
 # -- auth ---------------------------------------------------------------------------------------
 
-def auth_obtain(ctx: RequestContext) -> Reply:
+def auth_obtain(ctx: Context) -> Reply:
     data = s.validate(s.as_data(ctx.parsed_body()),
                       {"username": _text(None), "password": _text(None)}, partial=False)
     user = ctx.state.check_password(data["username"], data["password"])
@@ -36,7 +37,7 @@ def auth_obtain(ctx: RequestContext) -> Reply:
     return Reply(200, ctx.state.tokens.pair(user.pk))
 
 
-def _read_token(ctx: RequestContext, field: str) -> Any:
+def _read_token(ctx: Context, field: str) -> Any:
     data = s.validate(s.as_data(ctx.parsed_body()), {field: _text(None)}, partial=False)
     try:
         return ctx.state.tokens.read(data[field])
@@ -44,7 +45,7 @@ def _read_token(ctx: RequestContext, field: str) -> Any:
         raise _token_error(str(exc)) from None
 
 
-def auth_refresh(ctx: RequestContext) -> Reply:
+def auth_refresh(ctx: Context) -> Reply:
     claims = _read_token(ctx, "refresh")
     if claims.kind != "refresh":
         raise _token_error("Token has wrong type")
@@ -54,7 +55,7 @@ def auth_refresh(ctx: RequestContext) -> Reply:
     return Reply(200, {"access": ctx.state.tokens.issue("access", claims.user_pk)})
 
 
-def auth_verify(ctx: RequestContext) -> Reply:
+def auth_verify(ctx: Context) -> Reply:
     _read_token(ctx, "token")
     return Reply(200, {})
 
@@ -64,7 +65,7 @@ def auth_verify(ctx: RequestContext) -> Reply:
 USER_TEXT_FIELDS = {"first_name": 150, "last_name": 150}  # optional, may be blank
 
 
-def _username(ctx: RequestContext, owner: Any = None):
+def _username(ctx: Context, owner: Any = None):
     """Django's username field: trimmed, 150 characters of letters, digits and @.+-_, unique
     (case-sensitive; the user being changed may keep its own)."""
     def rule(value: Any) -> str:
@@ -78,7 +79,7 @@ def _username(ctx: RequestContext, owner: Any = None):
     return rule
 
 
-def _user_fields(ctx: RequestContext, owner: Any = None) -> dict[str, Any]:
+def _user_fields(ctx: Context, owner: Any = None) -> dict[str, Any]:
     """The writable fields of the user serializer, in its order (errors are reported in it)."""
     fields = {"username": _username(ctx, owner), "password": _text(128)}
     for name, size in USER_TEXT_FIELDS.items():
@@ -92,7 +93,7 @@ def _user_fields(ctx: RequestContext, owner: Any = None) -> dict[str, Any]:
 OPTIONAL_USER_FIELDS = {"first_name", "last_name", "email", "is_staff", "is_active"}
 
 
-def users_create(ctx: RequestContext) -> Reply:
+def users_create(ctx: Context) -> Reply:
     require_admin(ctx)
     data = s.as_data(ctx.parsed_body())
     clean = s.validate(data, _user_fields(ctx), partial=False, optional=OPTIONAL_USER_FIELDS)
@@ -100,19 +101,19 @@ def users_create(ctx: RequestContext) -> Reply:
     return Reply(201, user.to_json())
 
 
-def users_list(ctx: RequestContext) -> Reply:
+def users_list(ctx: Context) -> Reply:
     require_admin(ctx)
     spec = filters.read_spec(ctx)
     return Reply(200, [u.to_json() for u in filters.apply(ctx.state.users.values(), spec, ctx.state, "user")])
 
 
-def _name_in_path(ctx: RequestContext, name: str) -> str:
+def _name_in_path(ctx: Context, name: str) -> str:
     """A name at the end of a path: the real routes that take one (get-by-name, permissions) have
     no optional trailing slash, so a slash there is part of the name (`Bad name 'bob/'`)."""
     return name + "/" if ctx.request.path.endswith("/") else name
 
 
-def _user_by_pk(ctx: RequestContext, method: str) -> Any:
+def _user_by_pk(ctx: Context, method: str) -> Any:
     """The user of a pk route, after the view-level admin check; a username there has only GET."""
     key = ctx.path_params["pk"]
     if not isinstance(key, int):
@@ -124,7 +125,7 @@ def _user_by_pk(ctx: RequestContext, method: str) -> Any:
     return user
 
 
-def users_retrieve(ctx: RequestContext) -> Reply:
+def users_retrieve(ctx: Context) -> Reply:
     key = ctx.path_params["pk"]
     if isinstance(key, int):
         return Reply(200, _user_by_pk(ctx, "GET").to_json())
@@ -139,37 +140,37 @@ def users_retrieve(ctx: RequestContext) -> Reply:
     return Reply(200, [found.to_json()] if found is not None else [])
 
 
-def _change_user(ctx: RequestContext, method: str, partial: bool) -> Reply:
+def _change_user(ctx: Context, method: str, partial: bool) -> Reply:
     user = _user_by_pk(ctx, method)
     data = s.as_data(ctx.parsed_body())
     clean = s.validate(data, _user_fields(ctx, user), partial=partial, optional=OPTIONAL_USER_FIELDS)
     return Reply(200, ctx.state.update_user(user, clean).to_json())
 
 
-def users_update(ctx: RequestContext) -> Reply:
+def users_update(ctx: Context) -> Reply:
     return _change_user(ctx, "PUT", partial=False)
 
 
-def users_partial_update(ctx: RequestContext) -> Reply:
+def users_partial_update(ctx: Context) -> Reply:
     return _change_user(ctx, "PATCH", partial=True)
 
 
-def users_destroy(ctx: RequestContext) -> Reply:
+def users_destroy(ctx: Context) -> Reply:
     ctx.state.deactivate_user(_user_by_pk(ctx, "DELETE"))
     return Reply(204)
 
 
 # -- teams --------------------------------------------------------------------------------------
 
-def teams_create(ctx: RequestContext) -> Reply:
+def teams_create(ctx: Context) -> Reply:
     user = require_admin(ctx)
-    clean = s.validate(s.as_data(ctx.parsed_body()), {"name": _text(200)}, partial=False)
+    clean = s.validate(s.as_data(ctx.parsed_body()), {"name": _text(s.name_limit(ctx))}, partial=False)
     if ctx.state.team_named(clean["name"]) is not None:
         raise FieldErrors({"name": [e.TEAM_NAME_TAKEN]})
     return Reply(201, ctx.state.team_json(ctx.state.create_team(clean["name"], user.pk)))
 
 
-def teams_list(ctx: RequestContext) -> Reply:
+def teams_list(ctx: Context) -> Reply:
     user = require_user(ctx)
     spec = filters.read_spec(ctx)
     teams = ctx.state.teams.values()
@@ -179,57 +180,57 @@ def teams_list(ctx: RequestContext) -> Reply:
     return Reply(200, [ctx.state.team_json(t) for t in filters.apply(teams, spec, ctx.state, "team")])
 
 
-def _team(ctx: RequestContext):
+def _team(ctx: Context):
     ctx.parsed_body()
     return ctx.state.get_team(ctx.path_params["pk"])
 
 
-def teams_retrieve(ctx: RequestContext) -> Reply:
+def teams_retrieve(ctx: Context) -> Reply:
     team = _team(ctx)
     require_object_level(ctx, team.pk, "R")
     return Reply(200, ctx.state.team_json(team))
 
 
-def _rename_team(ctx: RequestContext, partial: bool) -> Reply:
+def _rename_team(ctx: Context, partial: bool) -> Reply:
     team = _team(ctx)
     require_object_level(ctx, team.pk, "A")
-    clean = s.validate(s.as_data(ctx.parsed_body()), {"name": _text(200)}, partial=partial)
+    clean = s.validate(s.as_data(ctx.parsed_body()), {"name": _text(s.name_limit(ctx))}, partial=partial)
     if "name" in clean:
         ctx.state.rename_team(team, clean["name"])
     return Reply(200, ctx.state.team_json(team))
 
 
-def teams_update(ctx: RequestContext) -> Reply:
+def teams_update(ctx: Context) -> Reply:
     return _rename_team(ctx, partial=False)
 
 
-def teams_partial_update(ctx: RequestContext) -> Reply:
+def teams_partial_update(ctx: Context) -> Reply:
     return _rename_team(ctx, partial=True)
 
 
-def teams_destroy(ctx: RequestContext) -> Reply:
+def teams_destroy(ctx: Context) -> Reply:
     team = _team(ctx)
     require_object_level(ctx, team.pk, "A")
     ctx.state.destroy_team(team)
     return Reply(204)
 
 
-def _admin_team(ctx: RequestContext):
+def _admin_team(ctx: Context):
     """Reinstate and hard delete: admin only, checked before the lookup (then 404)."""
     require_admin(ctx)
     return _team(ctx)
 
 
-def teams_reinstate(ctx: RequestContext) -> Reply:
+def teams_reinstate(ctx: Context) -> Reply:
     team = ctx.state.reinstate_team(_admin_team(ctx))
     return Reply(200, ctx.state.team_json(team))
 
 
-def teams_hard_delete(ctx: RequestContext) -> Reply:
+def teams_hard_delete(ctx: Context) -> Reply:
     return Reply(200, ctx.state.hard_delete_team(_admin_team(ctx)))
 
 
-def _member_user(ctx: RequestContext, username: str):
+def _member_user(ctx: Context, username: str):
     """The user a membership call names, looked up before the team (400 "Bad name" otherwise)."""
     user = ctx.state.user_named(username)
     if user is None:
@@ -239,11 +240,10 @@ def _member_user(ctx: RequestContext, username: str):
     return user
 
 
-def teams_memberships(ctx: RequestContext) -> Reply:
+def teams_memberships(ctx: Context) -> Reply:
     body = ctx.parsed_body()
     spec = {} if body is NO_BODY else body
     violations = ctx.operation.body_validator.violations(spec)
-    ctx.validated = True
     if violations:
         raise schema_failure(spec, violations[0].message)
     user = _member_user(ctx, spec["username"])
@@ -260,7 +260,7 @@ def teams_memberships(ctx: RequestContext) -> Reply:
     return Reply(200, membership.to_json())
 
 
-def teams_permissions(ctx: RequestContext) -> Reply:
+def teams_permissions(ctx: Context) -> Reply:
     username = _name_in_path(ctx, ctx.path_params["username"])
     user = ctx.state.user_named(username)
     if user is None:

@@ -14,6 +14,7 @@ from ...api import Reply
 from ...errors import (
     BodyIncomplete,
     BodyTooLarge,
+    EngineError,
     MalformedBody,
     MethodNotAllowed,
     MockAnswer,
@@ -109,34 +110,36 @@ def schema_failure(body: Any, message: str) -> Detail:
 
 
 def render_error(error: Exception, request_id: str) -> Reply:
+    """DRF's body for an error; the status is the error's own (engine errors carry theirs)."""
     if isinstance(error, UfdlError):
         headers = {"WWW-Authenticate": WWW_AUTHENTICATE} if error.status == 401 else None
         return Reply(error.status, error.body, headers)
+    if not isinstance(error, EngineError):
+        raise error
+    headers = None
     if isinstance(error, (RouteNotFound, PathParamInvalid)):
-        return Reply(404, {"detail": "Not found."})
-    if isinstance(error, MethodNotAllowed):
-        return Reply(405, {"detail": f'Method "{error.method}" not allowed.'}, {"Allow": ", ".join(error.allowed)})
-    if isinstance(error, NotAcceptable):
-        return Reply(406, {"detail": "Could not satisfy the request Accept header."})
-    if isinstance(error, UnsupportedMediaType):
-        return Reply(415, {"detail": f'Unsupported media type "{error.content_type}" in request.'})
-    if isinstance(error, MalformedBody):
+        detail = "Not found."
+    elif isinstance(error, MethodNotAllowed):
+        detail, headers = f'Method "{error.method}" not allowed.', {"Allow": ", ".join(error.allowed)}
+    elif isinstance(error, NotAcceptable):
+        detail = "Could not satisfy the request Accept header."
+    elif isinstance(error, UnsupportedMediaType):
+        detail = f'Unsupported media type "{error.content_type}" in request.'
+    elif isinstance(error, MalformedBody):
         prefix = "Multipart form parse error" if error.media_type.startswith("multipart/") else "JSON parse error"
-        return Reply(400, {"detail": f"{prefix} - {error.message}"})
-    if isinstance(error, BodyIncomplete):
-        return Reply(400, {"detail": f"{error.message}."})
-    if isinstance(error, BodyTooLarge):
-        return Reply(413, {"detail": f"Request body exceeded the limit of {error.limit} bytes."})
-    if isinstance(error, RequestInvalid):
+        detail = f"{prefix} - {error.message}"
+    elif isinstance(error, BodyIncomplete):
+        detail = f"{error.message}."
+    elif isinstance(error, BodyTooLarge):
+        detail = f"Request body exceeded the limit of {error.limit} bytes."
+    elif isinstance(error, RequestInvalid):
         message = error.violations[0].message if error.violations else "invalid request"
-        return Reply(400, schema_failure(error.body, message).body)
-    if isinstance(error, MockAnswer):
-        return Reply(error.status, {"detail": error.message})
-    from ...errors import InternalError
-
-    if isinstance(error, InternalError):
-        return Reply(500, {"detail": "A server error occurred."})
-    raise error
+        return Reply(error.status, schema_failure(error.body, message).body)
+    elif isinstance(error, MockAnswer):
+        detail = error.message
+    else:  # InternalError: a bug in the mock, answered as Django's handler does
+        detail = "A server error occurred."
+    return Reply(error.status, {"detail": detail}, headers)
 
 
 def response_headers(allowed: tuple[str, ...] | None) -> dict[str, str]:

@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from ...api import NO_BODY, FormBody, RequestContext
+from ...api import NO_BODY, FormBody
 from .errors import Detail, schema_failure
 from .models import parse_timestamp
+from .state import Context
 
 INT, STR, TIME, BOOL = "int", "str", "time", "bool"
 DJANGO_FIELDS = {INT: "IntegerField", STR: "CharField", TIME: "DateTimeField", BOOL: "BooleanField"}
@@ -35,11 +36,10 @@ Getter = Callable[[Any], Any]
 FILTER_SPEC = "/components/schemas/FilterSpec"
 
 
-def read_spec(ctx: RequestContext) -> dict[str, Any]:
+def read_spec(ctx: Context) -> dict[str, Any]:
     """The list body as a FilterSpec: absent, `{}` and `[]` mean no filter; anything else is checked
     against the FilterSpec schema (a form body arrives as lists of strings, as in DRF, and fails)."""
     body = ctx.parsed_body()
-    ctx.validated = True
     if body is NO_BODY or (type(body) in (dict, list, FormBody) and not body):
         return {}
     violations = ctx.runtime.spec.validator(FILTER_SPEC).violations(body)

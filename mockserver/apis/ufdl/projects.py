@@ -5,30 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from ... import jsonio
-from ...api import Reply, RequestContext
+from ...api import Reply
 from . import filters
 from . import serializers as s
 from .access import require_admin, require_object_level, require_user
 from .errors import PermissionDenied
 from .models import Project
+from .state import Context
 
-NAME_MAX = 200
 
-
-def _project_fields(ctx: RequestContext) -> dict[str, Any]:
+def _project_fields(ctx: Context) -> dict[str, Any]:
     teams = ctx.state.teams
+    limit = s.name_limit(ctx)
     return {
-        "name": lambda v: s.char_field(v, max_length=NAME_MAX),
+        "name": lambda v: s.char_field(v, max_length=limit),
         "team": lambda v: s.pk_field(v, teams.__contains__),
     }
 
 
-def _lookup(ctx: RequestContext) -> Project:
+def _lookup(ctx: Context) -> Project:
     ctx.parsed_body()  # DRF parses the body (400/415) before the object lookup
     return ctx.state.get_project(ctx.path_params["pk"])
 
 
-def projects_list(ctx: RequestContext) -> Reply:
+def projects_list(ctx: Context) -> Reply:
     user = require_user(ctx)
     spec = filters.read_spec(ctx)
     state = ctx.state
@@ -41,7 +41,7 @@ def projects_list(ctx: RequestContext) -> Reply:
     return Reply(200, jsonio.records_array(filters.apply(candidates, spec, state)))
 
 
-def projects_create(ctx: RequestContext) -> Reply:
+def projects_create(ctx: Context) -> Reply:
     user = require_user(ctx)
     data = s.as_data(ctx.parsed_body())
     clean = s.validate(data, _project_fields(ctx), partial=False)
@@ -51,13 +51,13 @@ def projects_create(ctx: RequestContext) -> Reply:
     return Reply(201, project.encoded())
 
 
-def projects_retrieve(ctx: RequestContext) -> Reply:
+def projects_retrieve(ctx: Context) -> Reply:
     project = _lookup(ctx)
     require_object_level(ctx, project.team, "R")
     return Reply(200, project.encoded())
 
 
-def _update(ctx: RequestContext, partial: bool) -> Reply:
+def _update(ctx: Context, partial: bool) -> Reply:
     project = _lookup(ctx)
     require_object_level(ctx, project.team, "W")
     clean = s.validate(s.as_data(ctx.parsed_body()), _project_fields(ctx), partial=partial)
@@ -65,28 +65,28 @@ def _update(ctx: RequestContext, partial: bool) -> Reply:
     return Reply(200, project.encoded())
 
 
-def projects_update(ctx: RequestContext) -> Reply:
+def projects_update(ctx: Context) -> Reply:
     return _update(ctx, partial=False)
 
 
-def projects_partial_update(ctx: RequestContext) -> Reply:
+def projects_partial_update(ctx: Context) -> Reply:
     return _update(ctx, partial=True)
 
 
-def projects_destroy(ctx: RequestContext) -> Reply:
+def projects_destroy(ctx: Context) -> Reply:
     project = _lookup(ctx)
     require_object_level(ctx, project.team, "W")
     ctx.state.soft_delete(project)
     return Reply(204)
 
 
-def projects_hard_delete(ctx: RequestContext) -> Reply:
+def projects_hard_delete(ctx: Context) -> Reply:
     require_admin(ctx)
     project = _lookup(ctx)
     return Reply(200, ctx.state.hard_delete(project).encoded())
 
 
-def projects_reinstate(ctx: RequestContext) -> Reply:
+def projects_reinstate(ctx: Context) -> Reply:
     require_admin(ctx)
     project = _lookup(ctx)
     return Reply(200, ctx.state.reinstate(project).encoded())

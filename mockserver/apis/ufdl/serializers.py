@@ -130,3 +130,8 @@ def validate(data: dict[str, Any], fields: dict[str, Callable[[Any], Any]], *, p
 
 def _type_name(value: Any) -> str:
     return type(value).__name__
+
+
+def name_limit(ctx: Any) -> int:
+    """The most characters a project or team name may have (read from the spec's `StoredName`)."""
+    return ctx.runtime.spec.schema("StoredName")["maxLength"]

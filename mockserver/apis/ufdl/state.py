@@ -11,22 +11,18 @@ before a reset or a seed is refused after it (pks restart, so it would name some
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from ...api import RequestContext
 from ...changes import ChangeLog
+from ...clock import Clock, utc_now
 from .errors import REFERENCED, TEAM_NAME_TAKEN, UNIQUE_PROJECT, UNIQUE_TEAM, Detail, FieldErrors, NotFound
 from .models import LEVELS, Membership, Project, Team, User, parse_timestamp, stored_row
 from .options import UfdlOptions
 from .tokens import TokenIssuer
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class UfdlState:
@@ -385,3 +381,6 @@ class UfdlState:
             "projects": [p.to_json() for p in self.projects.values()],
             "next_pk": dict(self._next),
         }
+
+
+Context = RequestContext[UfdlState]  # what a handler of this API receives: ctx.state is a UfdlState
