@@ -94,14 +94,17 @@ class RequestContext(Generic[StateT]):
         self.user: Any = None
         self._body: Any = NO_BODY
         self._body_error: Exception | None = None
-        self._query_violations = query_violations or []
-        self._body_violations: list[Violation] | None = None  # None: not checked yet
+        self._query_violations = query_violations
+        # None: not checked yet (an operation without a body schema has nothing to check)
+        self._body_violations: list[Violation] | None = None if operation.body_validator is not None else []
         self._check_text = False
 
     def take_body(self, body: Any, *, check_text: bool = False) -> None:
         """The decoded body; `check_text`: it may hold a lone surrogate (see text.py) the check must find."""
         self._body = body
-        self._check_text = check_text
+        if check_text:
+            self._check_text = True
+            self._body_violations = None  # the text check runs whatever the operation's schema
 
     def refuse_body(self, error: Exception) -> None:
         """The body could not be decoded (or is of a media type the operation does not take): `error`
@@ -113,7 +116,7 @@ class RequestContext(Generic[StateT]):
         """What in the query and the body the operation's schemas do not allow."""
         if self._body_violations is None:
             self._body_violations = self._check_body()
-        if not self._query_violations:
+        if self._query_violations is None:
             return self._body_violations
         return self._query_violations + self._body_violations
 

@@ -171,7 +171,7 @@ async def _serve_until_stopped(service: Any, config: MockConfig) -> None:
         service.close()
         raise
     uninstall = freeze_after_full_collections(asyncio.get_running_loop())
-    port = site._server.sockets[0].getsockname()[1]  # the real port, also when --port 0
+    port = runner.addresses[0][1]  # the real port, also when --port 0
     host = config.host if config.host not in ("0.0.0.0", "::") else "localhost"
     base = f"http://{host}:{port}"
     lines = [f"mockserver {__version__} listening on {base}  (Ctrl-C to stop)", f"data     {service.loaded}"]

@@ -129,7 +129,9 @@ class ApiRuntime:
             early: tuple[bytes | Exception, Any] | None = None
             if self.definition.http.body_errors_first and request.body_exists:
                 early = await self._decode_first(request, entry)
-            operation = self._operation(request, entry)
+            operation = entry.operations.get(request.method)
+            if operation is None:
+                operation = self._other_method(request, entry)
             preferred = None
             if operation is not None and "Prefer" in request.headers:  # see prefer.py
                 preferred = await prefs.honour(request.headers["Prefer"], operation, self.spec.document)
@@ -139,7 +141,8 @@ class ApiRuntime:
                 reply = self._options_reply(entry)
             else:
                 ctx = self._context(request, operation, params, request_id, self.state if state is None else state)
-                await self._take_body(request, ctx, early)
+                if early is not None or (operation.body_media_types and request.body_exists):
+                    await self._take_body(request, ctx, early)  # the only wait: reading a body
                 reply = self._run(ctx)
                 if type(reply) is not Reply:  # an async handler
                     reply = await reply
@@ -188,14 +191,13 @@ class ApiRuntime:
         return self._answers.response(self._error_reply(answer, request_id), entry, request_id, request)
 
     @staticmethod
-    def _operation(request: web.BaseRequest, entry: PathEntry) -> Operation | None:
-        """The operation for the request's method: HEAD is served by GET, OPTIONS without an
-        operation of its own is None; any other method the path lacks is a 405, after content
-        negotiation (which comes first on the servers we mock)."""
+    def _other_method(request: web.BaseRequest, entry: PathEntry) -> Operation | None:
+        """For a method the path has no operation of: HEAD is served by GET, OPTIONS is None (the
+        path is described); any other is a 405, after content negotiation (which comes first on
+        the servers we mock)."""
         method = request.method
-        operation = entry.operations.get(method)
-        if operation is not None or method == "OPTIONS":
-            return operation
+        if method == "OPTIONS":
+            return None
         if method == "HEAD" and "GET" in entry.operations:
             return entry.operations["GET"]
         negotiate(request, next(iter(entry.operations.values())))
@@ -219,7 +221,7 @@ class ApiRuntime:
         if not operation.query_params:
             return RequestContext(request, self, operation, params, {}, request_id, state)
         query, violations = query_params(request, operation)
-        return RequestContext(request, self, operation, params, query, request_id, state, violations)
+        return RequestContext(request, self, operation, params, query, request_id, state, violations or None)
 
     async def _decode_first(self, request: web.BaseRequest, entry: PathEntry) -> tuple[bytes | Exception, Any]:
         """Read and decode the body now, raising its error (see ApiDefinition.body_errors_first);
@@ -238,17 +240,15 @@ class ApiRuntime:
 
     async def _take_body(self, request: web.BaseRequest, ctx: RequestContext,
                          early: tuple[bytes | Exception, Any] | None) -> None:
-        """Read (unless read already) and decode the body into ctx. A body is decoded when its media
-        type is one the operation lists, or one the API parses on every operation
-        (`ApiDefinition.parsed_media_types`, e.g. DRF's form parsers); otherwise it is a 415. Errors
-        are kept in ctx and raised when the handler asks for the body."""
+        """Read (unless read already: `early`) and decode the body of a request that has one into
+        ctx. A body is decoded when its media type is one the operation lists, or one the API
+        parses on every operation (`HttpDialect.parsed_media_types`, e.g. DRF's form parsers);
+        otherwise it is a 415. Errors are kept in ctx and raised when the handler asks for the body."""
         operation = ctx.operation
         if early is not None:
             data, decoded = early
-        elif operation.body_media_types and request.body_exists:  # the only wait: reading a body
-            data, decoded = await read_body(request, self.body_timeout), _UNDECODED
         else:
-            return
+            data, decoded = await read_body(request, self.body_timeout), _UNDECODED
         header = request.headers.get("Content-Type", "")
         media_type = media_type_of(header)
         if isinstance(data, Exception):
