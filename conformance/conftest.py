@@ -20,7 +20,7 @@ ROOT = str(Path(__file__).resolve().parent.parent)
 if ROOT not in sys.path:  # `conformance.*` imports work from any cwd and under --import-mode=importlib
     sys.path.insert(0, ROOT)
 
-from conformance import report_file, reporting, safety, settings, target  # noqa: E402
+from conformance import fuzz, report_file, reporting, safety, settings, target  # noqa: E402
 from conformance.cleanup import REGISTRY, purge_mock  # noqa: E402
 from conformance.client import CURRENT_RULE  # noqa: E402
 
@@ -94,7 +94,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     tgt = target.resolved()
     if tgt is not None and tgt.is_mock:  # removes what the APIs cannot; runs after the API cleaners
         REGISTRY.on_cleanup("mock-purge", lambda: purge_mock(tgt.root_url))
-    lines = [*safety.HELD.lines(), *REGISTRY.run()]  # before the in-process mock stops, also after failures or Ctrl-C
+    lines = [*fuzz.unsent_lines(), *safety.HELD.lines(), *REGISTRY.run()]  # before the in-process mock stops, also after failures or Ctrl-C
     header = _header(tgt)
     if hasattr(session.config, "workeroutput"):
         session.config.workeroutput[WORKER_KEY] = {"header": header, "lines": lines}

@@ -242,7 +242,35 @@ def sampled_out(case: Any, op: str, sampled: Mapping[str, int]) -> bool:
     if meta is None or meta.phase.name.value != "coverage":
         return False
     _coverage_seen[op] = _coverage_seen.get(op, 0) + 1
+    _sampling[op] = keep_every
     return _coverage_seen[op] % keep_every != 1
+
+
+_sampling: dict[str, int] = {}  # op -> n of the operations sampled_out thinned
+_unfuzzed: dict[str, str] = {}  # op -> why it is not fuzzed at all in this run
+
+
+def not_fuzzed(operations: tuple[str, ...], reason: str) -> None:
+    """Note operations this run leaves out of the fuzzing, for the summary."""
+    for op in operations:
+        _unfuzzed[op] = reason
+
+
+def unsent_lines() -> list[str]:
+    """What the fuzzing left out on purpose in this run (no failure, no skip), for the summary:
+    the cases it thinned out or held back, with how many it sent of how many."""
+    lines = []
+    for op, reason in sorted(_unfuzzed.items()):
+        lines.append(f"  {op}: not fuzzed ({reason})")
+    for op, seen in sorted(_coverage_seen.items()):
+        every = _sampling[op]
+        sent = (seen + every - 1) // every
+        lines.append(f"  {op}: sent {sent} of {seen} coverage-phase cases (every {every}th; --thorough sends all)")
+    for op, seen in sorted(_accounts_sent.items()):
+        if seen > LIVE_ACCOUNT_CASES:
+            lines.append(f"  {op}: sent {LIVE_ACCOUNT_CASES} of {seen} positive cases (each account it creates "
+                         "stays on a live server)")
+    return ["fuzzing: left out on purpose:", *lines] if lines else []
 
 
 def link_workflow(api: str, schema: Any, *, base_url: Callable[[], str], pool: Any, prepare: Callable[[Any], None],

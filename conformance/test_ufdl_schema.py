@@ -31,6 +31,8 @@ SAMPLED = {"users_list": 4, "teams_list": 4}
 @schema.parametrize()
 def test_operation(case, pool):
     op = fuzz.operation_id(case)
+    # a case left out on purpose is counted (the summary says how many were sent of how many);
+    # hypothesis runs every case of an operation in this one test, so a skip would skip them all
     if fuzz.sampled_out(case, op, SAMPLED) or fuzz.leaves_accounts_behind(case, op, ACCOUNT_CREATES):
         return
     prepare(case)
@@ -46,11 +48,3 @@ def test_authenticated_call_succeeds():
     client = ufdl.world().client
     client.check(response.status_code == 200 and isinstance(response.json(), list), response,
                  "status 200 with a JSON array: the suite's token must authenticate it")
-
-
-def test_account_creation_is_fuzzed_only_where_allowed():
-    from conformance.settings import SETTINGS
-
-    if SETTINGS.live and not SETTINGS.allow_create_accounts:
-        pytest.skip(f"{', '.join(ACCOUNT_CREATES)} not fuzzed: users and teams cannot be removed from a live server "
-                    "(pass --allow-create-accounts to include them)")

@@ -193,6 +193,9 @@ def test_the_whole_suite_leaves_records_of_others_untouched(tmp_path):
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-4000:]
     assert "the server holds nothing of this run" in output
+    # what the fuzzing leaves out on purpose is counted in the summary, not silently dropped
+    assert re.search(r"users_list: sent \d+ of \d+ coverage-phase cases \(every 4th", output), output[-3000:]
+    assert re.search(r"(users|teams)_create: sent 3 of \d+ positive cases", output), output[-3000:]
     assert after == before, "records of others changed"
     suite_requests = recorder.requests[seeded:]
     assert len(suite_requests) > 3000, "the whole suite ran"
