@@ -11,7 +11,6 @@ from testiny_helpers import FakeClock
 from mockserver import jsonio
 from mockserver.apis.testiny.find import encoded_find, run_find
 from mockserver.apis.testiny.options import TestinyOptions
-from mockserver.apis.testiny.snapshot import restore
 from mockserver.apis.testiny.state import TestinyState
 from mockserver.persistence import stored_form
 
@@ -95,5 +94,5 @@ def test_the_sent_json_follows_every_write_and_is_never_stored():
     assert jsonio.loads(project.encoded().data)["is_deleted"] is True
     tables, meta = stored_form(store)
     assert all("json_bytes" not in entry and "_json" not in entry for entry in tables["project"])
-    assert jsonio.loads(restore(TestinyOptions(), tables, meta).projects[2].encoded().data) == \
+    assert jsonio.loads(TestinyState.restore(TestinyOptions(), tables, meta).projects[2].encoded().data) == \
         jsonio.loads(project.encoded().data)

@@ -7,7 +7,6 @@ from typing import Any
 
 from ...api import ApiDefinition, CommandLine, HttpDialect
 from . import options as opts
-from . import snapshot
 from .access import API_KEY_HEADER, authenticate
 from .accounts import HANDLERS as ACCOUNT_HANDLERS
 from .bulk import HANDLERS as BULK_HANDLERS
@@ -38,7 +37,7 @@ API = ApiDefinition(
     seed_schema=str(Path(__file__).with_name("seed.yaml")),
     handlers={**ACCOUNT_HANDLERS, **PROJECT_HANDLERS, **BULK_HANDLERS},
     create_state=create_state,
-    restore=snapshot.restore,
+    restore=TestinyState.restore,
     render_error=render_error,
     authenticate=authenticate,
     http=HttpDialect(finish_response=finish_response),

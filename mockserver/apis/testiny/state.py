@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields as dataclass_fields
 from typing import Any
 
-from ...api import RequestContext
+from ...api import RequestContext, Tables
 from ...changes import ChangeLog
 from ...clock import Clock, utc_now
 from .errors import FIELD_RULES, DataNotFound, InputDataConflict, InvalidInputData, item_prefix
@@ -23,6 +23,7 @@ from .options import TestinyOptions
 SYSTEM_USER = 0
 # the fields a project is stored with (not its caches)
 STORED = tuple(f.name for f in dataclass_fields(Project) if not f.name.startswith("_") and not f.metadata.get("cache"))
+STORED_FIELDS = frozenset(STORED)
 
 
 
@@ -211,7 +212,19 @@ class TestinyState:
     def dump(self) -> dict[str, Any]:
         return {"projects": [p.to_json() for p in self.projects.values()], "next_id": self._next_id}
 
-    # -- the stored form (see snapshot.py for the way back) ----------------------------------------
+    # -- the stored form: written by records/row/meta, read back by restore ---------------------
+
+    @classmethod
+    def restore(cls, options: TestinyOptions, tables: Tables, meta: dict[str, Any]) -> TestinyState:
+        state = cls(options)
+        for entry in sorted(tables.get("project", []), key=lambda row: row["id"]):
+            project = Project(**entry) if entry.keys() <= STORED_FIELDS else \
+                Project(**{k: entry[k] for k in STORED if k in entry})
+            state.projects[project.id] = project
+            if project.project_key is not None and not project.is_deleted:
+                state._live_keys[project.project_key.upper()] = project.id
+        state._next_id = max(meta.get("next_id", 1), max(state.projects, default=0) + 1)
+        return state
 
     def records(self) -> Iterable[tuple[str, int, Project]]:
         return (("project", p.id, p) for p in self.projects.values())

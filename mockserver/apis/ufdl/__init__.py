@@ -7,7 +7,6 @@ from typing import Any
 
 from ...api import ApiDefinition, CommandLine, HttpDialect
 from . import options as opts
-from . import snapshot
 from .access import authenticate
 from .accounts import HANDLERS as ACCOUNT_HANDLERS
 from .errors import finish_response, render_error, response_headers
@@ -42,7 +41,7 @@ API = ApiDefinition(
     seed_schema=str(Path(__file__).with_name("seed.yaml")),
     handlers={**ACCOUNT_HANDLERS, **PROJECT_HANDLERS},
     create_state=create_state,
-    restore=snapshot.restore,
+    restore=UfdlState.restore,
     render_error=render_error,
     authenticate=authenticate,
     http=HttpDialect(

@@ -16,11 +16,11 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ...api import RequestContext
+from ...api import RequestContext, Tables
 from ...changes import ChangeLog
 from ...clock import Clock, utc_now
 from .errors import REFERENCED, TEAM_NAME_TAKEN, UNIQUE_PROJECT, UNIQUE_TEAM, Detail, FieldErrors, NotFound
-from .models import LEVELS, Membership, Project, Team, User, parse_timestamp, stored_row
+from .models import LEVELS, Membership, Project, Team, User, parse_timestamp, revive, stored_row
 from .options import UfdlOptions
 from .tokens import TokenIssuer
 
@@ -347,7 +347,34 @@ class UfdlState:
             del self._active_membership[key]
         return {"projects": len(projects), "teams": len(teams), "users": len(users)}
 
-    # -- the stored form (see snapshot.py for the way back) ----------------------------------------
+    # -- the stored form: written by records/row/meta, read back by restore ---------------------
+
+    @classmethod
+    def restore(cls, options: UfdlOptions, tables: Tables, meta: dict[str, Any]) -> UfdlState:
+        """A state holding exactly the stored records, with their pks, counters, times and signing
+        key (the built-in superuser is not re-created)."""
+        state = cls(options, signing_key=meta.get("signing_key"), world=meta.get("world"), admin=False)
+        records = {kind: [revive(kind_class, row) for row in sorted(tables.get(kind, []), key=lambda r: r[ORDER[kind]])]
+                   for kind, kind_class in STORED_KINDS.items()}
+        for user in records["user"]:
+            state.users[user.pk] = user
+            state._users_by_name[user.username] = user
+        for team in records["team"]:
+            state.teams[team.pk] = team
+        for membership in records["membership"]:
+            state.memberships.append(membership)
+            if membership.active:
+                state._active_membership[(membership.user, membership.team)] = membership
+        for project in records["project"]:
+            state.projects[project.pk] = project
+            state._by_team.setdefault(project.team, {})[project.pk] = project
+            if project.active:
+                state._active_project_names[(project.team, project.name)] = project.pk
+        state._next.update(meta.get("next_pk", {}))
+        for kind, table in (("user", state.users), ("team", state.teams), ("project", state.projects)):
+            state._next[kind] = max(state._next[kind], max(table, default=0) + 1)  # never hand a pk out twice
+        state._membership_seq = max(meta.get("membership_seq", 0), max((m.seq for m in state.memberships), default=0))
+        return state
 
     def records(self) -> Iterable[tuple[str, int, Any]]:
         yield from (("user", u.pk, u) for u in self.users.values())
@@ -382,5 +409,9 @@ class UfdlState:
             "next_pk": dict(self._next),
         }
 
+
+# the kinds of stored records, and the field giving their order
+STORED_KINDS = {"user": User, "team": Team, "membership": Membership, "project": Project}
+ORDER = {"user": "pk", "team": "pk", "membership": "seq", "project": "pk"}
 
 Context = RequestContext[UfdlState]  # what a handler of this API receives: ctx.state is a UfdlState
