@@ -178,6 +178,8 @@ async def _serve_until_stopped(service: Any, config: MockConfig) -> None:
     for runtime in service.runtimes:
         if runtime.definition.cli.banner:
             lines.extend(runtime.definition.cli.banner(runtime, base))
+        else:  # an API that says nothing of itself at start-up: at least where it is
+            lines.append(f"{runtime.name:8} {base}{runtime.root}")
     if config.max_sessions:
         lines.append(f"sessions X-Mock-Session: NAME (header) or mock_session=NAME (cookie): a world of its own "
                      f"(at most {config.max_sessions}, each ending after {config.session_idle:g} s unused)")

@@ -23,6 +23,7 @@ def test_the_third_api_is_served_in_its_own_envelope(plugin_env, tmp_path):
     seed = tmp_path / "seed.yaml"
     seed.write_text("notes:\n  notes:\n    - {title: first}\n    - {title: second}\n", encoding="utf-8")
     with ServerProcess("--api", "notes", "--seed", str(seed), env=plugin_env) as server:
+        assert f"notes    {server.url}/notes/v1/\n" in server.banner  # where it is, though it has no banner of its own
         assert "notes" in server.get("/__mock__/health").json()["apis"]
         refused = server.get(NOTES)
         assert refused.status_code == 401
