@@ -7,6 +7,7 @@ header none of the operation's media types satisfies is `NotAcceptable`.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -42,7 +43,7 @@ def query_params(request: web.BaseRequest, operation: Operation) -> tuple[dict[s
         else:
             value = coerce_parameter(request.query[param.name], param.kind)
         found = param.validator.violations(value, "query")
-        violations.extend(Violation("query", (param.name, *v.path), v.message, v.keyword, v.instance) for v in found)
+        violations.extend(replace(v, location="query", path=(param.name, *v.path)) for v in found)
         values[param.name] = value
     return values, violations
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,7 @@ def seed_violations(data: Any, definitions: Iterable[ApiDefinition] | None = Non
                                                        f"(sections: {takes})", "additionalProperties"))
             continue
         validator = seed_validator(definition.seed_schema, definition.spec_file, definition.name)
-        problems.extend(Violation(location, (name, *v.path), v.message, v.keyword, v.instance)
-                        for v in validator.violations(section))
+        problems.extend(replace(v, location=location, path=(name, *v.path)) for v in validator.violations(section))
     return problems
 
 

@@ -35,6 +35,7 @@ class Violation:
     message: str  # the jsonschema message, e.g. "'x' is not of type 'integer'"
     keyword: str  # the failing keyword: type, required, maxLength, ...
     instance: Any = None
+    expected: Any = None  # the failing keyword's value in the schema, e.g. 1000 for maxItems
 
     @property
     def field(self) -> str:
@@ -112,6 +113,7 @@ def _violation(error: ValidationError, location: str) -> Violation:
         message=error.message,
         keyword=str(error.validator),
         instance=error.instance,
+        expected=error.validator_value,
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ...api import Reply
 from .access import caller
-from .errors import MAX_WRITE_ITEMS
 from .find import PAGE_CAP
 from .state import Context
 
@@ -14,7 +13,8 @@ FULL_RIGHTS = {"read": True, "create": True, "update": True, "delete": True}
 
 def account_me(ctx: Context) -> Reply:
     account = caller(ctx)
-    limits = {"items": {"read": PAGE_CAP, "write": MAX_WRITE_ITEMS}, "requestBytes": ctx.request.client_max_size}
+    write = ctx.runtime.spec.schema("BulkDeleteBody")["maxItems"]  # the spec's bound of every bulk body
+    limits = {"items": {"read": PAGE_CAP, "write": write}, "requestBytes": ctx.request.client_max_size}
     return Reply(200, {"loggedIn": True, "userId": account.user_id, "email": account.email,
                        "tenant": dict(TENANT), "apiLimits": limits})
 

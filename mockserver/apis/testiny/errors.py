@@ -21,7 +21,6 @@ from ...validation import Violation
 REQUEST_ID_HEADER = "X-Request-Id"
 MISSING_KEY = "A valid API key is required (header X-Api-Key)"
 UNKNOWN_KEY = "The API key in header X-Api-Key is not valid"
-MAX_WRITE_ITEMS = 1000
 ID_RULE = "must be an integer from 1 to 2147483647"
 IGNORED = " (the value is ignored)"
 
@@ -138,7 +137,7 @@ def describe_violation(violation: Violation, body: Any) -> str:
     if not path:
         if violation.keyword == "maxItems" and isinstance(violation.instance, list):
             return (f"request body: holds {len(violation.instance)} items; "
-                    f"at most {MAX_WRITE_ITEMS} items are allowed per call")
+                    f"at most {violation.expected} items are allowed per call")
         return prefix + shorten(violation.message)
     if len(path) == 1 and path[0] in FIELD_RULES:
         return f"{prefix}{path[0]}: {FIELD_RULES[path[0]]}"
