@@ -1,9 +1,9 @@
 """HTTP answers built from handlers' `Reply`s, on top of header blocks computed once per path.
 
-Every answer of an API carries fixed headers (its `ApiDefinition.response_headers` for the spec
+Every answer of an API carries fixed headers (its `HttpDialect.response_headers` for the spec
 path, such as DRF's `Allow` and `Vary`, plus the service's common ones such as CORS). They are
 built once when the API is mounted, so that an answer copies one block instead of setting
-headers one by one; `ApiDefinition.finish_response` then adds what varies per answer.
+headers one by one; `HttpDialect.finish_response` then adds what varies per answer.
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class RequestContext(Generic[StateT]):
 
     The engine hands the decoded body in (`take_body`, `refuse_body`); the schema check of the body
     runs once, on the first call of `validated_body` or `violations` — an API that checks bodies
-    its own way (`ApiDefinition.defer_validation`) and never asks pays nothing for it.
+    its own way (`HttpDialect.defer_validation`) and never asks pays nothing for it.
     """
 
     __slots__ = (

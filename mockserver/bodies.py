@@ -2,7 +2,7 @@
 
 `read_body` waits for the bytes; `decode` turns them into a JSON value or a `FormBody`, raising
 the engine's `MalformedBody` for bytes that do not decode. Nothing here knows an API: which media
-types an operation takes comes from its spec (and `ApiDefinition.parsed_media_types`).
+types an operation takes comes from its spec (and `HttpDialect.parsed_media_types`).
 """
 
 from __future__ import annotations

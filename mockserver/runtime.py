@@ -61,7 +61,7 @@ class ApiRuntime:
         self._id_prefix = secrets.token_hex(4)
         self._id_counter = itertools.count(1)
         self._answers = Answers(self.router, definition, common_headers or {})
-        # per path: the media types its operations decode (for ApiDefinition.body_errors_first)
+        # per path: the media types its operations decode (for HttpDialect.body_errors_first)
         self._decoded_types = {entry.template: frozenset(definition.http.parsed_media_types).union(
             *(op.body_media_types for op in entry.operations.values())) for entry in self.router.entries}
         self._check_text = not definition.http.own_text_rules
@@ -204,7 +204,7 @@ class ApiRuntime:
         raise MethodNotAllowed(method, entry.allowed)
 
     def _options_reply(self, entry: PathEntry) -> Reply:
-        """The API's description of a path (ApiDefinition.describe_path), else 204 with `Allow`."""
+        """The API's description of a path (HttpDialect.describe_path), else 204 with `Allow`."""
         if self.definition.http.describe_path is not None:
             return self.definition.http.describe_path(entry)
         return Reply(204, headers={"Allow": ", ".join(entry.allowed)})
@@ -224,7 +224,7 @@ class ApiRuntime:
         return RequestContext(request, self, operation, params, query, request_id, state, violations or None)
 
     async def _decode_first(self, request: web.BaseRequest, entry: PathEntry) -> tuple[bytes | Exception, Any]:
-        """Read and decode the body now, raising its error (see ApiDefinition.body_errors_first);
+        """Read and decode the body now, raising its error (see HttpDialect.body_errors_first);
         the bytes and the decoded value are handed to the operation later."""
         data = await read_body(request, self.body_timeout)
         header = request.headers.get("Content-Type", "")
