@@ -141,8 +141,10 @@ class ApiRuntime:
                 reply = self._options_reply(entry)
             else:
                 ctx = self._context(request, operation, params, request_id, self.state if state is None else state)
-                if early is not None or (operation.body_media_types and request.body_exists):
-                    await self._take_body(request, ctx, early)  # the only wait: reading a body
+                if early is not None:
+                    self._take_body(request, ctx, *early)
+                elif operation.body_media_types and request.body_exists:  # the only wait: reading a body
+                    self._take_body(request, ctx, await read_body(request, self.body_timeout), _UNDECODED)
                 reply = self._run(ctx)
                 if type(reply) is not Reply:  # an async handler
                     reply = await reply
@@ -238,17 +240,13 @@ class ApiRuntime:
             raise UnsupportedMediaType(header)
         return data, decode(data, media_type, header)
 
-    async def _take_body(self, request: web.BaseRequest, ctx: RequestContext,
-                         early: tuple[bytes | Exception, Any] | None) -> None:
-        """Read (unless read already: `early`) and decode the body of a request that has one into
-        ctx. A body is decoded when its media type is one the operation lists, or one the API
-        parses on every operation (`HttpDialect.parsed_media_types`, e.g. DRF's form parsers);
-        otherwise it is a 415. Errors are kept in ctx and raised when the handler asks for the body."""
+    def _take_body(self, request: web.BaseRequest, ctx: RequestContext, data: bytes | Exception,
+                   decoded: Any) -> None:
+        """Decode a body just read (or take the value `_decode_first` decoded) into ctx. A body is
+        decoded when its media type is one the operation lists, or one the API parses on every
+        operation (`HttpDialect.parsed_media_types`, e.g. DRF's form parsers); otherwise it is a
+        415. Errors are kept in ctx and raised when the handler asks for the body."""
         operation = ctx.operation
-        if early is not None:
-            data, decoded = early
-        else:
-            data, decoded = await read_body(request, self.body_timeout), _UNDECODED
         header = request.headers.get("Content-Type", "")
         media_type = media_type_of(header)
         if isinstance(data, Exception):
