@@ -33,8 +33,6 @@ from .spec import ApiSpec, Operation, SpecError, load_spec
 log = logging.getLogger("mockserver")
 
 RESOLVED_PATHS = 10_000  # bound of the per-runtime caches of resolved paths and accepted Accept headers
-NOTE = web.RequestKey("mock_note", dict)  # what the runtime tells the journal about a request
-BODY = web.RequestKey("mock_body", bytes)  # the body bytes, when the runtime read them (for the journal)
 _UNDECODED: Any = object()
 
 
@@ -117,9 +115,13 @@ class ApiRuntime:
         """Unique per request and process: a random prefix per runtime and a counter."""
         return f"{self._id_prefix}{next(self._id_counter):08x}"
 
-    async def handle(self, request: web.BaseRequest, path: str, state: Any = None) -> web.StreamResponse:
+    async def handle(self, request: web.BaseRequest, path: str, state: Any = None,
+                     note: dict[str, Any] | None = None) -> web.StreamResponse:
         """Answer a request for `path` (its decoded path) in the world of `state` (default: this
-        runtime's own state)."""
+        runtime's own state). `note` gets what the journal tells of the request: the API, the
+        operation, why it was refused, and the body bytes when they were read (`body`)."""
+        if note is None:
+            note = {}
         request_id = self.new_request_id()
         entry: PathEntry | None = None
         operation: Operation | None = None
@@ -128,7 +130,7 @@ class ApiRuntime:
             entry, params = self.resolve(path)
             early: tuple[bytes | Exception, Any] | None = None
             if self.definition.http.body_errors_first and request.body_exists:
-                early = await self._decode_first(request, entry)
+                early = await self._decode_first(request, entry, note)
             operation = entry.operations.get(request.method)
             if operation is None:
                 operation = self._other_method(request, entry)
@@ -142,9 +144,9 @@ class ApiRuntime:
             else:
                 ctx = self._context(request, operation, params, request_id, self.state if state is None else state)
                 if early is not None:
-                    self._take_body(request, ctx, *early)
+                    self._take_body(request, ctx, *early, note)
                 elif operation.body_media_types and request.body_exists:  # the only wait: reading a body
-                    self._take_body(request, ctx, await read_body(request, self.body_timeout), _UNDECODED)
+                    self._take_body(request, ctx, await read_body(request, self.body_timeout), _UNDECODED, note)
                 reply = self._run(ctx)
                 if type(reply) is not Reply:  # an async handler
                     reply = await reply
@@ -152,12 +154,9 @@ class ApiRuntime:
             if isinstance(exc, PathParamInvalid):
                 entry = None  # the path does not name a resource after all
             reply = self._error_reply(exc, request_id)
-            request[NOTE] = {"errors": _describe(exc, reply)}
-        note = request.get(NOTE)
-        if note is None:
-            request[NOTE] = {"api": self.name, "operation": operation.operation_id if operation else None}
-        else:
-            note.update(api=self.name, operation=operation.operation_id if operation else None)
+            note["errors"] = _describe(exc, reply)
+        note["api"] = self.name
+        note["operation"] = operation.operation_id if operation else None
         response = self._answers.response(reply, entry, request_id, request)
         if self.strict and operation is not None:
             problems = contract_problems(operation, reply, response, ctx)
@@ -181,7 +180,8 @@ class ApiRuntime:
         self._resolved[path] = (entry, params)
         return entry, dict(params)
 
-    def mock_answer(self, request: web.BaseRequest, path: str, answer: MockAnswer) -> web.Response:
+    def mock_answer(self, request: web.BaseRequest, path: str, answer: MockAnswer,
+                    note: dict[str, Any] | None = None) -> web.Response:
         """An answer of the mock's own (a fault rule's status, a session refused) to a request for
         `path`, in this API's envelope and with its usual headers."""
         request_id = self.new_request_id()
@@ -189,7 +189,8 @@ class ApiRuntime:
             entry: PathEntry | None = self.router.resolve_path(path)[0]
         except EngineError:
             entry = None
-        request[NOTE] = {**request.get(NOTE, {}), "api": self.name}
+        if note is not None:
+            note["api"] = self.name
         return self._answers.response(self._error_reply(answer, request_id), entry, request_id, request)
 
     @staticmethod
@@ -225,7 +226,8 @@ class ApiRuntime:
         query, violations = query_params(request, operation)
         return RequestContext(request, self, operation, params, query, request_id, state, violations or None)
 
-    async def _decode_first(self, request: web.BaseRequest, entry: PathEntry) -> tuple[bytes | Exception, Any]:
+    async def _decode_first(self, request: web.BaseRequest, entry: PathEntry,
+                            note: dict[str, Any]) -> tuple[bytes | Exception, Any]:
         """Read and decode the body now, raising its error (see HttpDialect.body_errors_first);
         the bytes and the decoded value are handed to the operation later."""
         data = await read_body(request, self.body_timeout)
@@ -233,7 +235,7 @@ class ApiRuntime:
         media_type = media_type_of(header)
         if isinstance(data, Exception):
             raise unreadable(data, media_type)
-        request[BODY] = data
+        note["body"] = data
         if not data:
             return data, _UNDECODED
         if media_type not in self._decoded_types[entry.template]:
@@ -241,7 +243,7 @@ class ApiRuntime:
         return data, decode(data, media_type, header)
 
     def _take_body(self, request: web.BaseRequest, ctx: RequestContext, data: bytes | Exception,
-                   decoded: Any) -> None:
+                   decoded: Any, note: dict[str, Any]) -> None:
         """Decode a body just read (or take the value `_decode_first` decoded) into ctx. A body is
         decoded when its media type is one the operation lists, or one the API parses on every
         operation (`HttpDialect.parsed_media_types`, e.g. DRF's form parsers); otherwise it is a
@@ -252,7 +254,7 @@ class ApiRuntime:
         if isinstance(data, Exception):
             ctx.refuse_body(unreadable(data, media_type))
             return
-        request[BODY] = data
+        note["body"] = data
         if not data:
             return
         try:

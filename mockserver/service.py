@@ -29,7 +29,7 @@ from .control import CONTROL_PREFIX, ControlPlane, control_definition
 from .control.journal import Journal
 from .errors import InjectedFault, SessionRefused
 from .persistence import GroupCommit, SaveFailed, StateDatabase
-from .runtime import BODY, NOTE, ApiRuntime
+from .runtime import ApiRuntime
 from .seeding import SeedError, demo_seed, load_seed_file
 from .sessions import SESSION_HEADER, Sessions
 
@@ -142,6 +142,7 @@ class MockService:
         plane = self.plane
         control = self.is_control(path)
         headers = request.headers
+        note: dict[str, Any] = {}  # what the journal tells of the request (see ApiRuntime.handle)
         session: str | None = None  # the session the request names
         refused: SessionRefused | None = None  # ...or why the name it gives is not one
         try:
@@ -156,16 +157,18 @@ class MockService:
                         session = self.sessions.name_of(request)
                     except SessionRefused as exc:
                         refused = exc
-                response = await self._apply_fault(request, path, runtime, session) if plane.faults.rules else None
+                response = None
+                if plane.faults.rules:
+                    response = await self._apply_fault(request, path, runtime, session, note)
                 if response is None:  # inline, no coroutine of its own: each costs ~0.5 us a request
                     if runtime is None:
                         response = self._not_mounted()
                     elif refused is not None:
-                        response = runtime.mock_answer(request, path, refused)
+                        response = runtime.mock_answer(request, path, refused, note)
                     elif session is not None:
-                        response = await self._session_answer(runtime, request, path, session)
+                        response = await self._session_answer(runtime, request, path, session, note)
                     else:
-                        response = await runtime.handle(request, path)
+                        response = await runtime.handle(request, path, None, note)
                         if runtime.persisted and runtime.state.changes:  # the default world persists
                             response = await self._saved(response)
         except web.HTTPException as exc:  # from aiohttp itself: answer it as JSON
@@ -183,20 +186,20 @@ class MockService:
         elapsed = (time.perf_counter() - started) * 1000
         if not control:
             plane.journal.record(method, path, request.query_string, response.status, elapsed,
-                                 request.get(BODY), request.get(NOTE), session)
+                                 note.pop("body", None), note, session)
         if self.config.access_log:
             access_log.info("%s %s %s %.1fms", method, request.path_qs, response.status, elapsed)
         return response
 
     async def _session_answer(self, runtime: ApiRuntime, request: web.BaseRequest, path: str,
-                              session: str) -> web.StreamResponse:
+                              session: str, note: dict[str, Any]) -> web.StreamResponse:
         """The API's answer in the world of the request's session (never saved)."""
         try:
             world = self.sessions.open(session)
         except SessionRefused as refused:  # every slot taken
-            return runtime.mock_answer(request, path, refused)
+            return runtime.mock_answer(request, path, refused, note)
         world.requests += 1
-        return await runtime.handle(request, path, world.state(runtime))
+        return await runtime.handle(request, path, world.state(runtime), note)
 
     async def _saved(self, response: web.StreamResponse) -> web.StreamResponse:
         """The answer, once what the request changed is committed; if that fails, say so."""
@@ -239,13 +242,13 @@ class MockService:
         return _json(404, {"detail": "Not found.", "mounted": mounted})
 
     async def _apply_fault(self, request: web.BaseRequest, path: str, runtime: ApiRuntime | None,
-                           session: str | None) -> web.StreamResponse | None:
+                           session: str | None, note: dict[str, Any]) -> web.StreamResponse | None:
         """Apply the fault rules that fire: their latencies add up, then the first drop or status wins."""
         fired = self.plane.faults.pick(request.method, path, runtime.name if runtime else None, session)
         if not fired:
             return None
-        request[NOTE] = {"fault": "; ".join(rule.describe() for rule in fired),
-                         "api": runtime.name if runtime else None}
+        note["fault"] = "; ".join(rule.describe() for rule in fired)
+        note["api"] = runtime.name if runtime else None
         latency = sum(rule.latency_ms or 0 for rule in fired)
         if latency:
             await asyncio.sleep(latency / 1000)
@@ -258,7 +261,7 @@ class MockService:
             raise asyncio.CancelledError()
         if runtime is None:
             return _json(outcome.status, {"detail": "Fault injected by the mock."})
-        return runtime.mock_answer(request, path, InjectedFault(outcome.status))
+        return runtime.mock_answer(request, path, InjectedFault(outcome.status), note)
 
 
 def describe_data(config: MockConfig, seeds: dict | None) -> str:
