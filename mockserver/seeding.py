@@ -89,11 +89,11 @@ def known_apis(served: Iterable[ApiDefinition] | None = None) -> dict[str, ApiDe
 @functools.lru_cache(maxsize=32)
 def seed_validator(schema_file: str, spec_file: str, api: str) -> SchemaValidator:
     """The compiled seed schema of an API; its `$ref`s into `urn:mockserver:<api>` reach the spec."""
-    from .spec import find_spec_file, load_document
+    from .spec import load_spec
 
     with open(schema_file, encoding="utf-8") as handle:
         schema = yaml.safe_load(handle)
-    spec = load_document(find_spec_file(spec_file))
+    spec = load_spec(spec_file, api).document  # the document the API is served from (parsed once)
     factory = ValidatorFactory(schema, f"urn:mockserver:{api}:seed", {f"urn:mockserver:{api}": spec})
     return factory.validator("")
 
