@@ -8,6 +8,7 @@ bodies, the item index) and the rule.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -16,34 +17,62 @@ from aiohttp import web
 
 from ... import errors as engine
 from ...api import NO_BODY, Reply
+from ...spec import load_spec
 from ...validation import Violation
 
 REQUEST_ID_HEADER = "X-Request-Id"
 MISSING_KEY = "A valid API key is required (header X-Api-Key)"
 UNKNOWN_KEY = "The API key in header X-Api-Key is not valid"
-ID_RULE = "must be an integer from 1 to 2147483647"
 IGNORED = " (the value is ignored)"
 
-# The rule each body field breaks, worded for humans (jsonschema would quote the whole pattern).
-FIELD_RULES = {
-    "id": ID_RULE,
-    "name": "must be a string of at most 40 characters, with at least 3 characters after trimming",
-    "project_key": "must be null or 2 to 5 upper-case letters or digits (A-Z, 0-9)",
-    "description": "must be a string",
-    "_etag": "must be a string of at most 32 characters",
-    "asOf": "must be an RFC 3339 date-time, e.g. 2024-05-01T10:00:00.000Z",
-    "is_deleted": "must be a boolean" + IGNORED,
-    **{name: "must be a string or null" + IGNORED for name in ("created_at", "modified_at", "deleted_at")},
-    **{name: "must be an integer or null" + IGNORED
-       for name in ("created_by", "modified_by", "deleted_by", "owner_user_id")},
-}
-QUERY_RULES = {
-    "force": "must be 1, true, 0 or false",
-    "ids": "must be comma-separated project ids without spaces (e.g. 1,2,3), each " + ID_RULE,
-    "q": "must be a DataReadParams object as JSON or as base64 of the JSON",
-    "l": "must be a string of at most 100 characters",
-    "project_id": ID_RULE,
-}
+
+@functools.cache
+def _rules() -> tuple[str, dict[str, str], dict[str, str]]:
+    """The rule of each body field and query parameter, worded for humans (jsonschema would quote a
+    whole pattern); the limits in them are read from openapi/testiny.yaml (one source)."""
+    document = load_spec("testiny.yaml", "testiny").document
+    schemas = document["components"]["schemas"]
+    entity, name, key = schemas["EntityId"], schemas["ProjectName"], schemas["ProjectKey"]
+    etag = schemas["ProjectInput"]["properties"]["_etag"]
+    label = document["components"]["parameters"]["FindLabel"]["schema"]
+    id_rule = f"must be an integer from {entity['minimum']} to {entity['maximum']}"
+    fields = {
+        "id": id_rule,
+        "name": f"must be a string of at most {name['maxLength']} characters, with at least {name['minLength']} "
+                "characters after trimming",
+        "project_key": f"must be null or {key['minLength']} to {key['maxLength']} upper-case letters or digits "
+                       "(A-Z, 0-9)",
+        "description": "must be a string",
+        "_etag": f"must be a string of at most {etag['maxLength']} characters",
+        "asOf": "must be an RFC 3339 date-time, e.g. 2024-05-01T10:00:00.000Z",
+        "is_deleted": "must be a boolean" + IGNORED,
+        **{field: "must be a string or null" + IGNORED for field in ("created_at", "modified_at", "deleted_at")},
+        **{field: "must be an integer or null" + IGNORED
+           for field in ("created_by", "modified_by", "deleted_by", "owner_user_id")},
+    }
+    queries = {
+        "force": "must be 1, true, 0 or false",
+        "ids": "must be comma-separated project ids without spaces (e.g. 1,2,3), each " + id_rule,
+        "q": "must be a DataReadParams object as JSON or as base64 of the JSON",
+        "l": f"must be a string of at most {label['maxLength']} characters",
+        "project_id": id_rule,
+    }
+    return id_rule, fields, queries
+
+
+def id_rule() -> str:
+    return _rules()[0]
+
+
+def field_rule(field: str) -> str | None:
+    """How a message words the rule of a body field (None: a field without a worded rule)."""
+    return _rules()[1].get(field)
+
+
+def query_rule(name: str) -> str | None:
+    return _rules()[2].get(name)
+
+
 FAULT_CODES = {400: "API_INVALID_REQUEST", 403: "API_ACCESS_DENIED", 404: "API_DATA_NOT_FOUND",
                413: "API_DATA_TOO_LARGE", 421: "API_SERVICE_DRAINING", 429: "API_TOO_MANY_REQUESTS",
                502: "API_SERVICE_UNAVAILABLE", 503: "API_SERVICE_UNAVAILABLE", 504: "API_SERVICE_UNAVAILABLE"}
@@ -139,8 +168,9 @@ def describe_violation(violation: Violation, body: Any) -> str:
             return (f"request body: holds {len(violation.instance)} items; "
                     f"at most {violation.expected} items are allowed per call")
         return prefix + shorten(violation.message)
-    if len(path) == 1 and path[0] in FIELD_RULES:
-        return f"{prefix}{path[0]}: {FIELD_RULES[path[0]]}"
+    rule = field_rule(path[0]) if len(path) == 1 and isinstance(path[0], str) else None
+    if rule is not None:
+        return f"{prefix}{path[0]}: {rule}"
     return f"{prefix}{dotted(path)}: {shorten(violation.message)}"
 
 
@@ -162,7 +192,7 @@ def _request_invalid(error: engine.RequestInvalid) -> ApiError:
     first = error.violations[0]
     if first.location != "body":
         name = first.field.split(".", 1)[0]
-        return InvalidRequest(f"{name}: {QUERY_RULES.get(name, shorten(first.message))}")
+        return InvalidRequest(f"{name}: {query_rule(name) or shorten(first.message)}")
     if error.body is NO_BODY:
         return InvalidInput("A JSON request body is required")
     first = _first_body_violation(error.violations, error.body)
@@ -191,7 +221,7 @@ def _internal(error: engine.InternalError) -> ApiError:
 TRANSLATIONS: dict[type, Callable[[Any], ApiError]] = {
     engine.RouteNotFound: lambda e: NoSuchRoute(f"No route matches {shorten(e.path)}"),
     engine.MethodNotAllowed: _method_not_allowed,
-    engine.PathParamInvalid: lambda e: InvalidRequest(f"{e.name}: {ID_RULE}, got {shorten(repr(e.raw), 60)}"),
+    engine.PathParamInvalid: lambda e: InvalidRequest(f"{e.name}: {id_rule()}, got {shorten(repr(e.raw), 60)}"),
     engine.NotAcceptable: lambda e: InvalidRequest(
         f"Accept: {shorten(e.accept, 80)} does not allow application/json, the only type this API answers in"),
     engine.UnsupportedMediaType: lambda e: InvalidInput(

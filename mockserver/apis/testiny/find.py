@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ... import jsonio
-from .errors import FIELD_RULES, InvalidInput, InvalidInputData, shorten
+from .errors import InvalidInput, InvalidInputData, field_rule, shorten
 from .filters import check_column, compile_filter, json_kind
 from .index import EqualityIndex
 from .models import COLUMNS, Project
@@ -100,7 +100,7 @@ def _check_as_of(value: str) -> None:
         offset = 0 if value[-1] in "Zz" else int(value[-6] + "1") * (int(value[-5:-3]) * 60 + int(value[-2:]))
         valid = (int(value[11:13]) * 60 + int(value[14:16]) - offset) % 1440 == 23 * 60 + 59
     if not valid:
-        raise InvalidInputData(f"asOf: {FIELD_RULES['asOf']}")
+        raise InvalidInputData(f"asOf: {field_rule('asOf')}")
 
 
 def _candidates(projects: Mapping[int, Project], params: Mapping[str, Any],

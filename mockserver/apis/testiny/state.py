@@ -15,7 +15,7 @@ from typing import Any
 from ...api import RequestContext, Tables
 from ...changes import ChangeLog
 from ...clock import Clock, utc_now
-from .errors import FIELD_RULES, DataNotFound, InputDataConflict, InvalidInputData, item_prefix
+from .errors import DataNotFound, InputDataConflict, InvalidInputData, field_rule, item_prefix
 from .index import EqualityIndex
 from .models import Account, Project, format_time
 from .options import TestinyOptions
@@ -255,9 +255,9 @@ def _check_seed_entry(position: int, entry: Any, validators: dict[str, Any]) -> 
         raise ValueError(f"{where}: needs a name")
     for name, validator in validators.items():
         if name in entry and not validator.is_valid(entry[name]):
-            raise ValueError(f"{where}: {name}: {FIELD_RULES[name]}")
+            raise ValueError(f"{where}: {name}: {field_rule(name)}")
     if not isinstance(entry.get("description", ""), str):
-        raise ValueError(f"{where}: description: {FIELD_RULES['description']}")
+        raise ValueError(f"{where}: description: {field_rule('description')}")
 
 
 Context = RequestContext[TestinyState]  # what a handler of this API receives: ctx.state is a TestinyState
