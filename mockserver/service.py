@@ -80,7 +80,9 @@ class MockService:
         self.runtimes = build_runtimes(config, definitions, seeds)
         self.loaded = describe_data(config, seeds)  # what the mock started with, for the banner
         journal = Journal(config.journal_entries, body_bytes=config.journal_body_bytes, max_bytes=config.journal_bytes)
-        self.sessions = Sessions(self.runtimes, limit=config.max_sessions, idle_seconds=config.session_idle)
+        self.sessions = Sessions(self.runtimes, limit=config.max_sessions, idle_seconds=config.session_idle,
+                                 on_new=self._watch_sessions)
+        self._idle_watch: asyncio.TimerHandle | None = None
         self._sessions_on = self.sessions.enabled
         self.plane = ControlPlane(token=config.control_token, runtimes=self.runtimes, journal=journal,
                                   sessions=self.sessions)
@@ -119,8 +121,25 @@ class MockService:
         return web.BaseRequest(message, payload, protocol, writer, task, task.get_loop(),
                                client_max_size=self.config.max_body_bytes)
 
+    def _watch_sessions(self) -> None:
+        """While sessions exist, end the idle ones on time, also when no request comes (their memory
+        goes back); the watch stops with the last session."""
+        if self._idle_watch is not None:
+            return
+        loop = asyncio.get_running_loop()
+        interval = max(0.05, min(60.0, self.sessions.idle_seconds / 10))
+
+        def sweep() -> None:
+            self.sessions.expire()
+            self._idle_watch = loop.call_later(interval, sweep) if len(self.sessions) else None
+
+        self._idle_watch = loop.call_later(interval, sweep)
+
     def close(self) -> None:
         """Close the state file (everything is saved already: each change when it was made)."""
+        if self._idle_watch is not None:
+            self._idle_watch.cancel()
+            self._idle_watch = None
         if self.plane.store is not None:
             self.plane.store.close()
             self.plane.store = None

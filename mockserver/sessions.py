@@ -68,6 +68,7 @@ class Sessions:
     limit: int = 100  # at most this many at a time; 0: sessions are off (the header is ignored)
     idle_seconds: float = 1800.0  # a session unused this long ends
     clock: Callable[[], float] = time.monotonic
+    on_new: Callable[[], None] | None = None  # called when a session is made (the service's idle watch)
     _open: OrderedDict[str, Session] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
@@ -119,6 +120,8 @@ class Sessions:
                                       f"(after {self.idle_seconds:g} s, --session-idle)")
         session = Session(name, {r.name: r.fresh_state() for r in self.runtimes}, time.time(), now)
         self._open[name] = session
+        if self.on_new is not None:
+            self.on_new()
         return session
 
     def end(self, name: str) -> bool:

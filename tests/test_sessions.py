@@ -5,6 +5,7 @@ are bounded in number and idle time, refused in each API's own envelope."""
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -264,3 +265,12 @@ async def test_sessions_start_from_the_state_file_with_new_credentials_and_are_n
 
     client = await make_mock(state_file=state_file)
     assert await _testiny_names(client, {}) == ["Kept"]  # the session's project was never saved
+
+
+async def test_idle_sessions_end_on_time_without_any_request(make_mock):
+    client = await make_mock(apis=("testiny",), session_idle=0.2)
+    await client.post("/api/v1/project", json={"name": "Forgotten"}, headers={**KEY, **session("gone")})
+    sessions = client.server.service.sessions
+    assert len(sessions) == 1
+    await asyncio.sleep(0.5)  # nothing touches the sessions meanwhile
+    assert len(sessions) == 0  # its world is gone, memory back
