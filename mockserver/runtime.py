@@ -128,7 +128,7 @@ class ApiRuntime:
         ctx: RequestContext | None = None
         try:
             entry, params = self.resolve(path)
-            early: tuple[bytes | Exception, Any] | None = None
+            early: tuple[bytes, Any] | None = None
             if self.definition.http.body_errors_first and request.body_exists:
                 early = await self._decode_first(request, entry, note)
             operation = entry.operations.get(request.method)
@@ -227,7 +227,7 @@ class ApiRuntime:
         return RequestContext(request, self, operation, params, query, request_id, state, violations or None)
 
     async def _decode_first(self, request: web.BaseRequest, entry: PathEntry,
-                            note: dict[str, Any]) -> tuple[bytes | Exception, Any]:
+                            note: dict[str, Any]) -> tuple[bytes, Any]:
         """Read and decode the body now, raising its error (see HttpDialect.body_errors_first);
         the bytes and the decoded value are handed to the operation later."""
         data = await read_body(request, self.body_timeout)
