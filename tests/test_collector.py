@@ -45,3 +45,30 @@ async def test_once_uninstalled_the_policy_freezes_nothing_more():
     gc.collect()
     await asyncio.sleep(0)
     assert gc.get_freeze_count() == 0 and records
+
+
+def test_stored_records_are_left_out_of_the_collectors_passes(tmp_path):
+    """Each record the collector tracked was walked by every young pass after its creation and by
+    every full pass: at 100k+ records, 2-10 ms young and 40-60 ms full pauses under creates."""
+    from mockserver import MockConfig
+    from mockserver.service import MockService
+
+    def records(service: MockService) -> list[object]:
+        return [record for runtime in service.runtimes for _kind, _key, record in runtime.state.records()]
+
+    service = MockService(MockConfig(access_log=False, state_file=tmp_path / "state.db"))  # the demo data
+    ufdl, testiny = (next(r for r in service.runtimes if r.name == name).state for name in ("ufdl", "testiny"))
+    ufdl.create_project("made later", 1, 1)
+    testiny.create([{"name": "Made later"}], 0, bulk=False)
+    made = records(service)
+    assert {type(record).__name__ for record in made} >= {"User", "Team", "Membership", "Project"}
+    assert [record for record in made if gc.is_tracked(record)] == []
+    service.plane.store.save_all("ufdl", ufdl)
+    service.plane.store.save_all("testiny", testiny)
+    service.close()
+    loaded = MockService(MockConfig(access_log=False, state_file=tmp_path / "state.db"))
+    try:
+        assert len(records(loaded)) == len(made)
+        assert [record for record in records(loaded) if gc.is_tracked(record)] == []
+    finally:
+        loaded.close()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ...collector import Untracked
 from ...jsonio import CachedJson
 
 # Every column a find may name, in the order Testiny's docs list the Project fields.
@@ -33,7 +34,7 @@ class Account:
 
 
 @dataclass(slots=True, eq=False)
-class Project(CachedJson):
+class Project(Untracked, CachedJson):
     id: int
     name: str
     project_key: str | None

@@ -1,4 +1,6 @@
-"""UFDL records (users, teams, memberships, projects) and their JSON, in the real key order."""
+"""UFDL records (users, teams, memberships, projects) and their JSON, in the real key order.
+
+Records hold only atomic values: they are `Untracked` by the cyclic collector (mockserver/collector.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from ...collector import Untracked
 from ...jsonio import CachedJson
 
 LEVELS = "RXWA"  # weakest to strongest: read, execute, write, admin
@@ -27,7 +30,7 @@ def parse_timestamp(text: str) -> datetime:
 
 
 @dataclass
-class User:
+class User(Untracked):
     pk: int
     username: str
     password: str
@@ -54,7 +57,7 @@ class User:
 
 
 @dataclass
-class Membership:
+class Membership(Untracked):
     user: int
     team: int
     permissions: str
@@ -75,7 +78,7 @@ class Membership:
 
 
 @dataclass
-class Team:
+class Team(Untracked):
     pk: int
     name: str
     creator: int | None
@@ -88,7 +91,7 @@ class Team:
 
 
 @dataclass
-class Project(CachedJson):
+class Project(Untracked, CachedJson):
     pk: int | None
     name: str
     team: int
