@@ -12,6 +12,14 @@ handled in one turn of the event loop share one commit (`GroupCommit`): under lo
 transaction for many writes. The database
 runs in WAL mode with `synchronous=NORMAL`: a committed change survives the process being killed
 at any moment (SIGKILL included); only a power failure may roll back the last commits.
+
+Checkpoints (copying the WAL back into the database, with its fsyncs) run on a thread of their
+own. A passive checkpoint never waits for the writer, but under writes without a pause it never
+catches up either, and the WAL would grow without end (it did: 19 MB/s under a stream of
+creates); so once the WAL holds `RESTART_FRAMES` pages, the checkpointer takes the write lock for
+a moment and makes the next commit start the WAL over (`journal_size_limit` then cuts the file
+back). The event loop never waits for that lock: a commit that finds it taken is retried a
+moment later, while the loop serves other requests.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,6 +41,9 @@ log = logging.getLogger("mockserver")
 APPLICATION_ID = 0x4D4F434B  # "MOCK"
 SCHEMA_VERSION = 2  # 1 was the whole state as one JSON document (mockserver 0.1)
 SQLITE_MAGIC = b"SQLite format 3\x00"
+RESTART_FRAMES = 16384  # WAL pages (64 MiB at 4 KiB) beyond which the checkpointer restarts the WAL
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # what a restarted WAL file is cut back to (PRAGMA journal_size_limit)
+LOCK_WAIT_MS = 5000  # how long a control call's save waits for the write lock (commits never wait)
 SCHEMA = """
 CREATE TABLE records (api TEXT NOT NULL, kind TEXT NOT NULL, key NOT NULL, data BLOB NOT NULL,
                       PRIMARY KEY (api, kind, key)) WITHOUT ROWID;
@@ -47,20 +59,26 @@ class SaveFailed(RuntimeError):
     """A change could not be written (disk full, file removed...): it is kept and retried."""
 
 
+class StoreBusy(SaveFailed):
+    """The write lock is held by another connection (the checkpointer restarting the WAL, for a
+    few ms, or another program): nothing was written or drained; try again shortly."""
+
+
 class StateDatabase:
     """The state file of one mock: opened (or created) at start, closed at shutdown."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, checkpoint_interval: float = 1.0, restart_frames: int = RESTART_FRAMES,
+                 wal_size_limit: int = WAL_SIZE_LIMIT) -> None:
         self.path = Path(path)
         _check_kind(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._open()
+            self._open(checkpoint_interval, restart_frames, wal_size_limit)
         except sqlite3.DatabaseError as exc:
             raise StateFileError(f"{self.path}: cannot open the state file: {exc}") from None
 
-    def _open(self) -> None:
+    def _open(self, checkpoint_interval: float, restart_frames: int, wal_size_limit: int) -> None:
         db = self._db
         application_id = db.execute("PRAGMA application_id").fetchone()[0]
         version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -78,7 +96,9 @@ class StateDatabase:
         # checkpoints (copying the WAL back into the database) run on a thread of their own, so no
         # commit on the event loop pays for one (they showed as p99 spikes of several ms)
         db.execute("PRAGMA wal_autocheckpoint = 0")
-        self._checkpointer = Checkpointer(self.path)
+        db.execute(f"PRAGMA journal_size_limit = {int(wal_size_limit)}")
+        db.execute("PRAGMA busy_timeout = 0")  # the event loop never sleeps on a lock (see _begin)
+        self._checkpointer = Checkpointer(self.path, checkpoint_interval, restart_frames)
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -97,8 +117,12 @@ class StateDatabase:
 
     # -- saving --------------------------------------------------------------------------------
 
-    def save_changes(self, states: list[tuple[str, Any]]) -> None:
-        """Write the records each state's `changes` lists, and its meta, in one transaction."""
+    def save_changes(self, states: list[tuple[str, Any]], *, wait: bool = True) -> None:
+        """Write the records each state's `changes` lists, and its meta, in one transaction.
+        With `wait=False` a write lock held elsewhere raises StoreBusy at once (nothing drained)."""
+        if not any(state.changes for _api, state in states):
+            return
+        self._begin(wait)
         drained = [(api, state, state.changes.drain()) for api, state in states]
         upserts, deletes, metas = [], [], []
         for api, state, dirty in drained:
@@ -110,8 +134,6 @@ class StateDatabase:
                 else:
                     upserts.append((api, kind, key, _row_bytes(state, kind, record)))
             metas.append((api, jsonio.dumps(state.meta())))
-        if not metas:
-            return
         try:
             self._write(upserts, deletes, metas)
         except sqlite3.Error as exc:
@@ -121,6 +143,7 @@ class StateDatabase:
 
     def save_all(self, api: str, state: Any) -> None:
         """Replace everything stored for `api` with `state` (after a reset, a seed or a restore)."""
+        self._begin(wait=True)
         state.changes.drain()
         rows = ((api, kind, key, _row_bytes(state, kind, record)) for kind, key, record in state.records())
         try:
@@ -128,14 +151,31 @@ class StateDatabase:
         except sqlite3.Error as exc:
             raise SaveFailed(f"could not write the state file {self.path}: {exc}") from exc
 
+    def _begin(self, wait: bool) -> None:
+        """Open the write transaction; without `wait`, refuse at once if another connection holds
+        the write lock (StoreBusy) rather than sleep in SQLite's busy handler."""
+        db = self._db
+        if wait:
+            db.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+                raise StoreBusy(f"the state file {self.path} is locked by another connection") from exc
+            raise SaveFailed(f"could not write the state file {self.path}: {exc}") from exc
+        finally:
+            if wait:
+                db.execute("PRAGMA busy_timeout = 0")
+
     def _write(self, upserts: Iterable[tuple], deletes: Iterable[tuple], metas: Iterable[tuple], *,
                replace: str | None = None) -> None:
+        """Write into the open transaction (see _begin) and commit it; roll back on failure."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
         try:
             if replace is not None:
                 db.execute("DELETE FROM records WHERE api = ?", (replace,))
-            db.executemany("DELETE FROM records WHERE api = ? AND kind = ? AND key = ?", deletes)
+            if deletes:
+                db.executemany("DELETE FROM records WHERE api = ? AND kind = ? AND key = ?", deletes)
             db.executemany("INSERT OR REPLACE INTO records (api, kind, key, data) VALUES (?, ?, ?, ?)", upserts)
             db.executemany("INSERT OR REPLACE INTO meta (api, data) VALUES (?, ?)", metas)
             db.execute("COMMIT")
@@ -151,22 +191,39 @@ class StateDatabase:
 
 class Checkpointer(threading.Thread):
     """Copies committed changes from the WAL into the database every `interval` seconds, on its own
-    connection and thread (SQLite releases the GIL while it does I/O)."""
+    connection and thread (SQLite releases the GIL while it does I/O); restarts the WAL once it
+    holds `restart_frames` pages (see the module docstring)."""
 
-    def __init__(self, path: Path, interval: float = 1.0) -> None:
+    restart_attempts = 400  # x 0.5 ms: how long a restart tries for the write lock before the next interval
+
+    def __init__(self, path: Path, interval: float = 1.0, restart_frames: int = RESTART_FRAMES) -> None:
         super().__init__(name="mockserver-checkpoint", daemon=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        # no busy handler: SQLite's backs off to 100 ms sleeps and so loses the lock to a busy writer
+        self._db = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
         self._interval = interval
+        self._restart_frames = restart_frames
         self._stopped = threading.Event()
         self.start()
 
     def run(self) -> None:
         while not self._stopped.wait(self._interval):
             try:
-                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                _busy, frames, _copied = self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if frames >= self._restart_frames:
+                    self._restart()
             except sqlite3.Error as exc:  # e.g. the disk is full: the WAL keeps the changes meanwhile
                 log.warning("state file checkpoint failed: %s", exc)
         self._db.close()
+
+    def _restart(self) -> None:
+        """Copy the rest of the WAL holding the write lock, so that the next commit starts the WAL
+        over. The passive pass before copied nearly everything: the lock is held only while the
+        last commits' pages are copied and the files synced."""
+        for _ in range(self.restart_attempts):
+            busy, _frames, _copied = self._db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            if not busy or self._stopped.is_set():
+                return
+            time.sleep(0.0005)  # a commit holds the lock: it is free again within a millisecond
 
     def stop(self) -> None:
         self._stopped.set()
@@ -176,29 +233,52 @@ class Checkpointer(threading.Thread):
 class GroupCommit:
     """Commits the changes of every request handled in one event-loop turn together: each request
     that changed something awaits `committed()`, which resolves once a commit holding its changes
-    is on disk (or raises SaveFailed)."""
+    is on disk (or raises SaveFailed). A commit that finds the write lock taken is tried again
+    every `retry_seconds` (requests arriving meanwhile join it) for up to `give_up_after` seconds."""
+
+    retry_seconds = 0.002
+    give_up_after = LOCK_WAIT_MS / 1000
 
     def __init__(self, store: StateDatabase, runtimes: list[Any]) -> None:
         self.store = store
         self.runtimes = runtimes
-        self._pending: asyncio.Future[None] | None = None
+        self._waiters: list[asyncio.Future[None]] = []  # one each, so a waiter cancelled (client gone) is only its own
+        self._busy_since: float | None = None
 
     async def committed(self) -> None:
-        if self._pending is None:
-            loop = asyncio.get_running_loop()
-            self._pending = loop.create_future()
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._waiters.append(waiter)
+        if len(self._waiters) == 1:
             loop.call_soon(self._commit)
-        await asyncio.shield(self._pending)  # a waiter cancelled (client gone) must not cancel the others
+        await waiter
 
     def _commit(self) -> None:
-        done, self._pending = self._pending, None
+        loop = asyncio.get_running_loop()
         try:
-            self.store.save_changes([(r.name, r.state) for r in self.runtimes if r.persisted and r.state.changes])
+            self.store.save_changes([(r.name, r.state) for r in self.runtimes if r.persisted and r.state.changes],
+                                    wait=False)
+        except StoreBusy as exc:
+            now = loop.time()
+            self._busy_since = self._busy_since or now
+            if now - self._busy_since < self.give_up_after:
+                loop.call_later(self.retry_seconds, self._commit)
+                return
+            self._settle(exc)
         except SaveFailed as exc:
-            done.set_exception(exc)
-            done.exception()  # retrieved here too: no "never retrieved" warning when nobody waits anymore
+            self._settle(exc)
         else:
-            done.set_result(None)
+            self._settle(None)
+
+    def _settle(self, failure: SaveFailed | None) -> None:
+        waiters, self._waiters, self._busy_since = self._waiters, [], None
+        for waiter in waiters:
+            if waiter.done():  # cancelled: its client went away
+                continue
+            if failure is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(failure)
 
 
 def _row_bytes(state: Any, kind: str, record: Any) -> bytes:

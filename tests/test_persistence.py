@@ -3,9 +3,12 @@ reset does to tokens, and the clear errors for a file that is not ours."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import signal
 import sqlite3
 import subprocess
+import time
 
 import jwt
 import pytest
@@ -13,7 +16,7 @@ from server_process import ServerProcess, admin_headers, run_mockserver
 
 from mockserver import MockConfig
 from mockserver.apis.ufdl.options import UfdlOptions
-from mockserver.persistence import SCHEMA_VERSION, StateDatabase, stored_form
+from mockserver.persistence import SCHEMA_VERSION, GroupCommit, StateDatabase, stored_form
 from mockserver.service import MockService
 
 KEY = {"X-Api-Key": "testiny-mock-demo-key"}
@@ -134,3 +137,69 @@ async def test_a_purge_and_a_merged_seed_reach_the_state_file(make_mock, tmp_pat
         assert stored_form(runtime.definition.restore(runtime.options, tables, meta)) == stored_form(runtime.state)
     saved.close()
     assert "cf-x-carol" in [u["username"] for u in (await (await client.get("/__mock__/state")).json())["ufdl"]["users"]]
+
+
+def test_the_wal_stays_bounded_under_commits_without_a_pause(tmp_path):
+    """A passive checkpoint never catches up with commits that never pause; without the restart
+    the WAL grew by every commit's pages (19 MB/s under a stream of creates) for as long as the
+    stream lasted."""
+    service = MockService(MockConfig(apis=("testiny",), demo_data=False, state_file=tmp_path / "state.db"))
+    service.plane.store.close()
+    store = StateDatabase(tmp_path / "state.db", checkpoint_interval=0.02, restart_frames=256, wal_size_limit=2**20)
+    state = next(r for r in service.runtimes if r.name == "testiny").state
+    wal, largest, commits = tmp_path / "state.db-wal", 0, 20_000  # each writes a page or more: 80+ MiB
+    try:
+        for n in range(commits):
+            state.create([{"name": f"stream {n}"}], 0, bulk=False)
+            store.save_changes([("testiny", state)])
+            if n % 20 == 0:
+                largest = max(largest, wal.stat().st_size)
+    finally:
+        store.close()
+    assert largest < 32 * 2**20, f"the WAL grew to {largest / 2**20:.1f} MiB over {commits} commits"
+    reopened = StateDatabase(tmp_path / "state.db")
+    try:
+        tables, _meta = reopened.load("testiny")
+        assert len(tables["project"]) == commits
+    finally:
+        reopened.close()
+
+
+async def test_a_commit_waits_for_a_locked_file_without_stopping_the_server(make_mock, tmp_path):
+    state = tmp_path / "state.db"
+    client = await make_mock(apis=("testiny",), state_file=state)
+    other = sqlite3.connect(state, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        create = asyncio.ensure_future(client.post("/api/v1/project", headers=KEY, json={"name": "Waits"}))
+        slowest = 0.0
+        for _ in range(10):  # the server (on this event loop) keeps answering meanwhile
+            started = time.monotonic()
+            assert (await client.get("/__mock__/health")).status == 200
+            await asyncio.sleep(0.03)
+            slowest = max(slowest, time.monotonic() - started)
+        assert slowest < 0.25, f"the event loop stood still for {slowest:.2f} s while the file was locked"
+        assert not create.done(), "answered before its change could be committed"
+    finally:
+        other.execute("ROLLBACK")
+    created = await create
+    assert created.status == 200
+    rows = sqlite3.connect(state).execute("SELECT data FROM records WHERE api = 'testiny'").fetchall()
+    assert any(b'"Waits"' in bytes(row[0]) for row in rows)
+
+
+async def test_a_file_locked_for_too_long_is_reported_and_the_change_kept(make_mock, tmp_path, monkeypatch):
+    monkeypatch.setattr(GroupCommit, "give_up_after", 0.2)
+    state = tmp_path / "state.db"
+    client = await make_mock(apis=("testiny",), state_file=state)
+    other = sqlite3.connect(state, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        refused = await client.post("/api/v1/project", headers=KEY, json={"name": "Kept for later"})
+        assert refused.status == 503 and "locked" in (await refused.json())["detail"]
+    finally:
+        other.execute("ROLLBACK")
+    assert (await client.post("/api/v1/project", headers=KEY, json={"name": "Next"})).status == 200
+    rows = sqlite3.connect(state).execute("SELECT data FROM records WHERE api = 'testiny'").fetchall()
+    names = {json.loads(row[0])["name"] for row in rows}
+    assert {"Kept for later", "Next"} <= names, "the refused change was not written with the next commit"
