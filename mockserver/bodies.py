@@ -27,6 +27,8 @@ async def read_body(request: web.BaseRequest, timeout: float) -> bytes | Excepti
     """The body bytes, or the error reading them (a Content-Encoding that does not decode); a body
     that does not arrive within `timeout` seconds is refused (BodyIncomplete), not waited for."""
     try:
+        if request.content.is_eof():  # all of it came with the headers (most bodies): nothing to wait for
+            return await request.read()
         async with asyncio.timeout(timeout):
             return await request.read()
     except TimeoutError:
