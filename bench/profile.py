@@ -2,6 +2,10 @@
 
     python bench/profile.py                          # default workloads of both APIs, 10 s each
     python bench/profile.py --api ufdl --workloads get,list-1k --duration 20
+    python bench/profile.py --api ufdl --workloads create-100k --state-file   # bench/persistence.py's
+
+The workloads are bench/run.py's and bench/persistence.py's (create-1k, create-100k, patch-100k,
+update-100k...); `--state-file` runs the mock with a state file in a temporary directory.
 
 The mock runs as in bench/run.py (pinned to --server-cpu, its data set seeded through the control
 API) while wrk loads it from --client-cpu and `py-spy record` samples it (installed into
@@ -26,6 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from measure import wrk  # noqa: E402
+from persistence import SIZES as PERSISTENCE_SIZES  # noqa: E402
+from persistence import FileMock  # noqa: E402
+from persistence import workloads as persistence_workloads  # noqa: E402
 from plumbing import APIS, CACHE, ROOT, ensure_wrk, log, mock_event_loop, run_quiet  # noqa: E402
 from run import parse_args  # noqa: E402
 from servers import Mock  # noqa: E402
@@ -88,6 +95,8 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=250, help="samples per second (default 250)")
     parser.add_argument("--top", type=int, default=15, help="rows per list (default 15)")
     parser.add_argument("--nice", type=int, default=0, help="nice level of the mock and wrk (see run.py --nice)")
+    parser.add_argument("--state-file", action="store_true",
+                        help="run the mock with --state-file (a new file in a temporary directory)")
     parser.add_argument("--out", type=Path, default=CACHE / "profile")
     options = parser.parse_args()
     args = parse_args(["--only", "mock", "--quiet-wait", "0", "--nice", str(options.nice)])
@@ -98,11 +107,15 @@ def main() -> int:
               f"{options.duration:g} s per workload, event loop {args.loop}); % of busy samples.", ""]
     for api in options.api or list(APIS):
         names = (options.workloads or DEFAULTS[api]).split(",")
-        workloads = [w for w in plan(api) if w.name in names]
-        server = Mock(api, args)
-        server.start()
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
+        known = [*plan(api), *(w for size in PERSISTENCE_SIZES for w in persistence_workloads(api, size))]
+        workloads = [w for w in known if w.name in names]
+        unknown = sorted(set(names) - {w.name for w in workloads})
+        if unknown:
+            parser.error(f"{api}: no workload {', '.join(unknown)} (known: {', '.join(w.name for w in known)})")
+        with tempfile.TemporaryDirectory() as tmp:
+            server = FileMock(api, args, Path(tmp) / "state.db") if options.state_file else Mock(api, args)
+            server.start()
+            try:
                 size = None
                 for workload in workloads:
                     if workload.size != size:
@@ -123,7 +136,8 @@ def main() -> int:
                     spy.wait(timeout=60)
                     rps = result["requests"] / (result["duration_us"] / 1e6)
                     total, hot, own = summarize(raw, options.top)
-                    report += [f"### {api} {workload.name} ({workload.title}; c={workload.connections}, "
+                    report += [f"### {api} {workload.name}{' with a state file' if options.state_file else ''} "
+                               f"({workload.title}; c={workload.connections}, "
                                f"{rps:,.0f} req/s under the profiler, {total} busy samples)", "",
                                "Self time (where the CPU is):", "", "| % | function |", "|---:|---|"]
                     report += [f"| {share:.1f} | `{name}` |" for name, share in hot]
@@ -131,8 +145,8 @@ def main() -> int:
                     report += [f"| {share:.1f} | `{name}` |" for name, share in own]
                     report.append("")
                     print("\n".join(report[-(len(hot) + len(own) + 12):]), flush=True)
-        finally:
-            server.stop()
+            finally:
+                server.stop()
     (options.out / "summary.md").write_text("\n".join(report) + "\n")
     log(f"profile: summary in {options.out / 'summary.md'}, raw stacks beside it")
     return 0
