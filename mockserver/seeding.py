@@ -18,7 +18,7 @@ import yaml
 
 from .api import ApiDefinition
 from .text import describe, find_lone_surrogate
-from .validation import SchemaValidator, ValidatorFactory, Violation
+from .validation import SchemaValidator, ValidatorFactory, Violation, dotted_path
 
 DEMO_SEED = Path(__file__).resolve().parent / "data" / "demo-seed.yaml"
 
@@ -47,7 +47,7 @@ def check_seed(data: Any, definitions: Iterable[ApiDefinition] | None = None, so
     the problems."""
     problems = seed_violations(data, definitions)
     if problems:
-        lines = [f"  at {_place(v.path)}: {v.readable}" for v in problems[:10]]
+        lines = [f"  at {dotted_path(v.path) or '<top level>'}: {v.readable}" for v in problems[:10]]
         raise SeedError(f"{source}: does not match the seed schema:\n" + "\n".join(lines))
     return data
 
@@ -96,13 +96,6 @@ def seed_validator(schema_file: str, spec_file: str, api: str) -> SchemaValidato
     spec = load_spec(spec_file, api).document  # the document the API is served from (parsed once)
     factory = ValidatorFactory(schema, f"urn:mockserver:{api}:seed", {f"urn:mockserver:{api}": spec})
     return factory.validator("")
-
-
-def _place(path: tuple[str | int, ...]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "<top level>"
 
 
 def demo_seed() -> dict[str, Any]:

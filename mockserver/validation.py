@@ -10,6 +10,7 @@ them into an error body is the business of each API's `errors` module.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -49,6 +50,14 @@ class Violation:
             shown = repr(self.instance) if len(repr(self.instance)) <= 60 else repr(self.instance)[:57] + "..."
             return f"{shown} does not match the pattern the spec gives this field"
         return self.message
+
+
+def dotted_path(parts: Iterable[str | int]) -> str:
+    """Where inside a value, for people: `("filter", "or", 0, "name")` → `filter.or[0].name`."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 class SchemaValidator:

@@ -18,7 +18,7 @@ from aiohttp import web
 from ... import errors as engine
 from ...api import NO_BODY, Reply
 from ...spec import load_spec
-from ...validation import Violation
+from ...validation import Violation, dotted_path
 
 REQUEST_ID_HEADER = "X-Request-Id"
 MISSING_KEY = "A valid API key is required (header X-Api-Key)"
@@ -144,14 +144,6 @@ def shorten(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def dotted(parts: list[str | int] | tuple[str | int, ...]) -> str:
-    """`("filter", "or", 0, "name")` → `filter.or[0].name`."""
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
 def describe_violation(violation: Violation, body: Any) -> str:
     """`<field>: <rule>` for one body (or decoded `q`) violation; bulk items are named by index."""
     path = list(violation.path)
@@ -160,9 +152,9 @@ def describe_violation(violation: Violation, body: Any) -> str:
         prefix = item_prefix(path.pop(0))
     if violation.keyword == "required":
         missing = re.match(r"'(.*)' is a required property", violation.message)
-        return f"{prefix}{dotted([*path, missing.group(1) if missing else '?'])}: is required"
+        return f"{prefix}{dotted_path([*path, missing.group(1) if missing else '?'])}: is required"
     if violation.keyword == "unicode":  # text.py's rule: named as it is, whatever the field's own rules
-        return f"{prefix}{dotted(path) or 'request body'}: {violation.message}"
+        return f"{prefix}{dotted_path(path) or 'request body'}: {violation.message}"
     if not path:
         if violation.keyword == "maxItems" and isinstance(violation.instance, list):
             return (f"request body: holds {len(violation.instance)} items; "
@@ -171,7 +163,7 @@ def describe_violation(violation: Violation, body: Any) -> str:
     rule = field_rule(path[0]) if len(path) == 1 and isinstance(path[0], str) else None
     if rule is not None:
         return f"{prefix}{path[0]}: {rule}"
-    return f"{prefix}{dotted(path)}: {shorten(violation.message)}"
+    return f"{prefix}{dotted_path(path)}: {shorten(violation.message)}"
 
 
 def _json_type(value: Any) -> str:
