@@ -3,7 +3,7 @@
 Decoding falls back to the stdlib parser whenever orjson refuses a document or may read it
 inexactly, so that integers beyond 64 bits stay exact and lone surrogates are read the way Python
 servers read them (callers refuse them: see text.py), and so that error messages are the stdlib's
-(APIs such as DRF quote them verbatim).
+(APIs such as DRF quote them verbatim) — as Python 3.11 and 3.12 word them, on every Python.
 """
 
 from __future__ import annotations
@@ -44,7 +44,26 @@ def loads(data: bytes | str, encoding: str = "utf-8") -> Any:
         text = data.decode(encoding) if isinstance(data, bytes) else data
     except LookupError:
         raise ValueError(f"unknown encoding: {encoding}") from None
-    return json.loads(text, parse_constant=_reject_constant)
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise _stable_message(error) from None
+
+
+_TRAILING_COMMA = "Illegal trailing comma before end of "
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _stable_message(error: json.JSONDecodeError) -> json.JSONDecodeError:
+    """Python 3.13 words a trailing comma its own way ("Illegal trailing comma before end of
+    object", at the comma); 3.11 and 3.12 — the servers observed — say what they expected instead,
+    at the closing bracket. The mock answers the same on every Python, so the older words."""
+    if not error.msg.startswith(_TRAILING_COMMA):
+        return error
+    closing = _WHITESPACE.match(error.doc, error.pos + 1).end()
+    expected = ("Expecting property name enclosed in double quotes" if error.msg.endswith("object")
+                else "Expecting value")
+    return json.JSONDecodeError(expected, error.doc, closing)
 
 
 def loads_stored(data: bytes) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tracemalloc
 
 import pytest
@@ -35,3 +36,27 @@ def test_an_encoded_array_is_the_array_of_its_items():
 def test_loads_refuses_what_python_servers_refuse(text, message):
     with pytest.raises(ValueError, match=message):
         jsonio.loads(text.encode())
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ('{"name": "x",}', "Expecting property name enclosed in double quotes: line 1 column 14 (char 13)"),
+    ("[1,]", "Expecting value: line 1 column 4 (char 3)"),
+    ('{"a": 1,  \n }', "Expecting property name enclosed in double quotes: line 2 column 2 (char 12)"),
+    ("[1,\t]", "Expecting value: line 1 column 5 (char 4)"),
+])
+def test_a_trailing_comma_is_worded_alike_on_every_python(doc, message, monkeypatch):
+    """DRF quotes the parser's message; Python 3.13 words a trailing comma its own way, at the
+    comma ("Illegal trailing comma before end of object: ... (char 12)")."""
+    with pytest.raises(ValueError) as caught:
+        jsonio.loads(doc.encode())
+    assert str(caught.value) == message
+
+    kind = "object" if doc.startswith("{") else "array"
+
+    def parser_of_python_3_13(text: str, **_: object) -> None:
+        raise json.JSONDecodeError(f"Illegal trailing comma before end of {kind}", text, doc.rindex(","))
+
+    monkeypatch.setattr(jsonio.json, "loads", parser_of_python_3_13)
+    with pytest.raises(ValueError) as caught:
+        jsonio.loads(doc.encode())
+    assert str(caught.value) == message
