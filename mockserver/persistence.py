@@ -124,22 +124,25 @@ class StateDatabase:
             return
         self._begin(wait)
         drained = [(api, state, state.changes.drain()) for api, state in states]
-        upserts, deletes, metas = [], [], []
-        for api, state, dirty in drained:
-            if not dirty:
-                continue
-            for (kind, key), record in dirty.items():
-                if record is None:
-                    deletes.append((api, kind, key))
-                else:
-                    upserts.append((api, kind, key, _row_bytes(state, kind, record)))
-            metas.append((api, jsonio.dumps(state.meta())))
         try:
+            upserts, deletes, metas = [], [], []
+            for api, state, dirty in drained:
+                if not dirty:
+                    continue
+                for (kind, key), record in dirty.items():
+                    if record is None:
+                        deletes.append((api, kind, key))
+                    else:
+                        upserts.append((api, kind, key, _row_bytes(state, kind, record)))
+                metas.append((api, jsonio.dumps(state.meta())))
             self._write(upserts, deletes, metas)
-        except sqlite3.Error as exc:
+        except BaseException as exc:  # nothing was written: the changes wait for the next commit
+            self._roll_back()
             for _api, state, dirty in drained:
                 state.changes.give_back(dirty)
-            raise SaveFailed(f"could not write the state file {self.path}: {exc}") from exc
+            if isinstance(exc, sqlite3.Error):
+                raise SaveFailed(f"could not write the state file {self.path}: {exc}") from exc
+            raise
 
     def save_all(self, api: str, state: Any) -> None:
         """Replace everything stored for `api` with `state` (after a reset, a seed or a restore)."""
@@ -159,8 +162,8 @@ class StateDatabase:
             db.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
         try:
             db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+        except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY:
                 raise StoreBusy(f"the state file {self.path} is locked by another connection") from exc
             raise SaveFailed(f"could not write the state file {self.path}: {exc}") from exc
         finally:
@@ -180,9 +183,12 @@ class StateDatabase:
             db.executemany("INSERT OR REPLACE INTO meta (api, data) VALUES (?, ?)", metas)
             db.execute("COMMIT")
         except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
+            self._roll_back()
             raise
+
+    def _roll_back(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def close(self) -> None:
         self._checkpointer.stop()
@@ -267,6 +273,11 @@ class GroupCommit:
             self._settle(exc)
         except SaveFailed as exc:
             self._settle(exc)
+        except Exception as exc:  # a defect of ours: answer the waiters (503) rather than leave them hanging
+            log.exception("state file commit failed")
+            failure = SaveFailed(f"could not write the state file {self.store.path}: {exc!r}")
+            failure.__cause__ = exc
+            self._settle(failure)
         else:
             self._settle(None)
 

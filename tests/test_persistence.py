@@ -14,7 +14,7 @@ import jwt
 import pytest
 from server_process import ServerProcess, admin_headers, run_mockserver
 
-from mockserver import MockConfig
+from mockserver import MockConfig, persistence
 from mockserver.apis.ufdl.options import UfdlOptions
 from mockserver.persistence import SCHEMA_VERSION, GroupCommit, StateDatabase, stored_form
 from mockserver.service import MockService
@@ -203,3 +203,23 @@ async def test_a_file_locked_for_too_long_is_reported_and_the_change_kept(make_m
     rows = sqlite3.connect(state).execute("SELECT data FROM records WHERE api = 'testiny'").fetchall()
     names = {json.loads(row[0])["name"] for row in rows}
     assert {"Kept for later", "Next"} <= names, "the refused change was not written with the next commit"
+
+
+@pytest.mark.parametrize("error", [sqlite3.InterfaceError("unsupported type"), RuntimeError("a defect")],
+                         ids=["sqlite error", "other error"])
+async def test_a_commit_that_fails_before_writing_is_answered_and_the_file_stays_usable(make_mock, tmp_path,
+                                                                                       monkeypatch, error):
+    state = tmp_path / "state.db"
+    client = await make_mock(apis=("testiny",), state_file=state)
+    real = persistence._row_bytes
+
+    def fails_once(*args: object) -> bytes:
+        monkeypatch.setattr(persistence, "_row_bytes", real)
+        raise error
+
+    monkeypatch.setattr(persistence, "_row_bytes", fails_once)
+    refused = await asyncio.wait_for(client.post("/api/v1/project", headers=KEY, json={"name": "Kept"}), 10)
+    assert refused.status == 503
+    assert (await client.post("/api/v1/project", headers=KEY, json={"name": "Next"})).status == 200
+    rows = sqlite3.connect(state).execute("SELECT data FROM records WHERE api = 'testiny'").fetchall()
+    assert {"Kept", "Next"} <= {json.loads(row[0])["name"] for row in rows}
