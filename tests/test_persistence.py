@@ -4,11 +4,13 @@ reset does to tokens, and the clear errors for a file that is not ours."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Iterator
 
 import jwt
 import pytest
@@ -20,6 +22,23 @@ from mockserver.persistence import SCHEMA_VERSION, GroupCommit, StateDatabase, s
 from mockserver.service import MockService
 
 KEY = {"X-Api-Key": "testiny-mock-demo-key"}
+
+
+def stored_names(state) -> set[str]:
+    """The names of the Testiny projects in the state file, as another program reads them."""
+    with contextlib.closing(sqlite3.connect(state)) as db:
+        return {json.loads(row[0])["name"] for row in db.execute("SELECT data FROM records WHERE api = 'testiny'")}
+
+
+@contextlib.contextmanager
+def write_locked(state) -> Iterator[None]:
+    """Another program holds a write transaction on the state file meanwhile."""
+    with contextlib.closing(sqlite3.connect(state, isolation_level=None)) as db:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            db.execute("ROLLBACK")
 
 
 def start_error(path) -> subprocess.CompletedProcess:
@@ -41,8 +60,7 @@ def test_the_state_file_is_written_before_the_answer(tmp_path):
     state = tmp_path / "state.db"
     with ServerProcess("--empty", "--api", "testiny", "--state-file", str(state)) as server:
         created = server.post("/api/v1/project", headers=KEY, json={"name": "Saved now"}).json()
-        rows = sqlite3.connect(state).execute("SELECT data FROM records WHERE api = 'testiny'").fetchall()
-        assert any(b'"Saved now"' in bytes(row[0]) for row in rows), "not in the file when the answer came"
+        assert "Saved now" in stored_names(state), "not in the file when the answer came"
         assert server.get(f"/api/v1/project/{created['id']}", headers=KEY).status_code == 200
 
 
@@ -168,9 +186,7 @@ def test_the_wal_stays_bounded_under_commits_without_a_pause(tmp_path):
 async def test_a_commit_waits_for_a_locked_file_without_stopping_the_server(make_mock, tmp_path):
     state = tmp_path / "state.db"
     client = await make_mock(apis=("testiny",), state_file=state)
-    other = sqlite3.connect(state, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
-    try:
+    with write_locked(state):
         create = asyncio.ensure_future(client.post("/api/v1/project", headers=KEY, json={"name": "Waits"}))
         slowest = 0.0
         for _ in range(10):  # the server (on this event loop) keeps answering meanwhile
@@ -180,29 +196,20 @@ async def test_a_commit_waits_for_a_locked_file_without_stopping_the_server(make
             slowest = max(slowest, time.monotonic() - started)
         assert slowest < 0.25, f"the event loop stood still for {slowest:.2f} s while the file was locked"
         assert not create.done(), "answered before its change could be committed"
-    finally:
-        other.execute("ROLLBACK")
     created = await create
     assert created.status == 200
-    rows = sqlite3.connect(state).execute("SELECT data FROM records WHERE api = 'testiny'").fetchall()
-    assert any(b'"Waits"' in bytes(row[0]) for row in rows)
+    assert "Waits" in stored_names(state)
 
 
 async def test_a_file_locked_for_too_long_is_reported_and_the_change_kept(make_mock, tmp_path, monkeypatch):
     monkeypatch.setattr(GroupCommit, "give_up_after", 0.2)
     state = tmp_path / "state.db"
     client = await make_mock(apis=("testiny",), state_file=state)
-    other = sqlite3.connect(state, isolation_level=None)
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with write_locked(state):
         refused = await client.post("/api/v1/project", headers=KEY, json={"name": "Kept for later"})
         assert refused.status == 503 and "locked" in (await refused.json())["detail"]
-    finally:
-        other.execute("ROLLBACK")
     assert (await client.post("/api/v1/project", headers=KEY, json={"name": "Next"})).status == 200
-    rows = sqlite3.connect(state).execute("SELECT data FROM records WHERE api = 'testiny'").fetchall()
-    names = {json.loads(row[0])["name"] for row in rows}
-    assert {"Kept for later", "Next"} <= names, "the refused change was not written with the next commit"
+    assert {"Kept for later", "Next"} <= stored_names(state), "the refused change was not written with the next commit"
 
 
 @pytest.mark.parametrize("error", [sqlite3.InterfaceError("unsupported type"), RuntimeError("a defect")],
@@ -221,5 +228,4 @@ async def test_a_commit_that_fails_before_writing_is_answered_and_the_file_stays
     refused = await asyncio.wait_for(client.post("/api/v1/project", headers=KEY, json={"name": "Kept"}), 10)
     assert refused.status == 503
     assert (await client.post("/api/v1/project", headers=KEY, json={"name": "Next"})).status == 200
-    rows = sqlite3.connect(state).execute("SELECT data FROM records WHERE api = 'testiny'").fetchall()
-    assert {"Kept", "Next"} <= {json.loads(row[0])["name"] for row in rows}
+    assert {"Kept", "Next"} <= stored_names(state)
